@@ -1,0 +1,1 @@
+"""Orient: HNP referral assistant."""
