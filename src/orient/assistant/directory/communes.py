@@ -1,0 +1,238 @@
+"""French communes: resolve what a user typed (INSEE code, postcode or name) to a commune.
+
+Data: ``data/communes_fr.csv`` (see ``data/SOURCES.md``), read once, in memory, no database.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+_DATA_PACKAGE = "orient.assistant.directory"
+_DATA_FILE = "communes_fr.csv"
+_MAX_SUGGESTIONS = 5
+_SUGGESTION_CUTOFF = 0.6
+
+_CODE_RE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
+_CODE_NOISE_RE = re.compile(r"[\s.\-]+")
+_WORD_RE = re.compile(r"[a-z0-9]+")
+_COMBINING_RE = re.compile(r"[\u0300-\u036f]+")
+_ARTICLES = frozenset({"le", "la", "les", "l"})
+_ABBREVIATIONS = {"st": "saint", "ste": "sainte"}
+_PAREN_SUFFIX_RE = re.compile(r"\s*\(.*\)\s*$")
+_COLUMNS = ("code_insee", "type", "nom", "nom_complet", "commune_parente", "departement")
+_POSTCODES = "codes_postaux"
+_COORDINATES = ("lat_mairie", "lon_mairie", "lat_centroide", "lon_centroide")
+_ARRONDISSEMENT_RE = re.compile(r"\s+arrondissement$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Commune:
+    """A commune (COM) or a municipal arrondissement of Paris, Lyon, Marseille (ARM)."""
+
+    code: str
+    name: str
+    departement: str
+    kind: str
+    postcodes: tuple[str, ...]
+    lat: float | None
+    lon: float | None
+
+    @property
+    def label(self) -> str:
+        """Name, département and INSEE code, e.g. ``Le Havre (76, 76351)``."""
+        return f"{self.name} ({self.departement}, {self.code})"
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Outcome of a lookup: exactly one of ``commune``, ``candidates`` (>= 2) or neither.
+
+    When nothing matched, ``suggestions`` holds the nearest spellings (possibly none).
+    """
+
+    commune: Commune | None = None
+    candidates: tuple[Commune, ...] = ()
+    suggestions: tuple[Commune, ...] = ()
+
+
+def normalize_name(text: str) -> str:
+    """Comparison key for a name: case, accents, punctuation, spaces and a leading article
+    ignored; ``St``/``Ste`` read as ``Saint``/``Sainte``."""
+    text = text.casefold()
+    if not text.isascii():
+        text = text.replace("œ", "oe").replace("æ", "ae")
+        text = _COMBINING_RE.sub("", unicodedata.normalize("NFKD", text))
+    words = _WORD_RE.findall(text)
+    if len(words) > 1 and words[0] in _ARTICLES:
+        del words[0]
+    return "".join([_ABBREVIATIONS.get(w, w) for w in words])
+
+
+def normalize_code(text: str) -> str | None:
+    """The INSEE code or postcode ``text`` spells (spaces, dots, hyphens dropped), else None."""
+    code = _CODE_NOISE_RE.sub("", text).upper()
+    return code if _CODE_RE.match(code) else None
+
+
+def describe(communes: Iterable[Commune]) -> str:
+    """Labels joined French style: ``Saint-Denis (93, 93066) ; Saint-Denis (974, 97411)``."""
+    return " ; ".join(c.label for c in communes)
+
+
+def _bucket(key: str) -> str:
+    """Prefilter for suggestions: the first letter, or the one after a leading Saint(e)."""
+    if key.startswith("saint"):
+        return key[:7] if key.startswith("sainte") else key[:6]
+    return key[0]
+
+
+def _sort_key(commune: Commune) -> tuple[str, str, str]:
+    return (commune.departement, normalize_name(commune.name), commune.code)
+
+
+class CommuneTable:
+    """All communes and arrondissements, indexed by INSEE code, postcode and name."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        """Build the indexes from the CSV text (header line first), in a single pass."""
+        # Commune objects are built on first use: building 35,000 up front doubles load time.
+        self._rows: dict[str, tuple[str, str, str, tuple[str, ...], str, str]] = {}
+        self._communes: dict[str, Commune] = {}
+        self._parent: dict[str, str] = {}  # ARM code -> code of its city
+        self._former_codes: dict[str, str] = {}  # COMD/COMA code -> code of its commune
+        self._by_postcode: dict[str, list[str]] = defaultdict(list)
+        self._by_name: dict[str, list[str]] = defaultdict(list)
+        # Suggestions offer current names only, bucketed (see _bucket): a former commune's name
+        # would be shown as its commune's, not the spelling the user was close to.
+        self._spellings: dict[str, dict[str, list[str]]] = defaultdict(dict)
+        reader = csv.reader(lines)
+        col = {name: i for i, name in enumerate(next(reader))}
+        i_code, i_kind, i_nom, i_full, i_parent, i_dep = (col[k] for k in _COLUMNS)
+        i_postcodes = col[_POSTCODES]
+        i_lat, i_lon, i_lat_c, i_lon_c = (col[k] for k in _COORDINATES)
+        for row in reader:
+            code, kind, nom, full = row[i_code], row[i_kind], row[i_nom], row[i_full]
+            key = normalize_name(full)
+            aliases = [] if nom == full else [nom]  # without its article: "Aux Marais", "Marais"
+            if kind == "COM" or kind == "ARM":
+                target = code
+                lat, lon = row[i_lat], row[i_lon]
+                if not lat or not lon:
+                    lat, lon = row[i_lat_c], row[i_lon_c]
+                postcodes = tuple(row[i_postcodes].split("|")) if row[i_postcodes] else ()
+                self._rows[code] = (full, row[i_dep], kind, postcodes, lat, lon)
+                for postcode in postcodes:
+                    self._by_postcode[postcode].append(code)
+                self._spellings[_bucket(key)].setdefault(key, []).append(code)
+                if kind == "ARM":
+                    self._parent[code] = row[i_parent]
+                    aliases.append(_ARRONDISSEMENT_RE.sub("", nom))  # "Paris 1er"
+            else:
+                target = self._former_codes[code] = row[i_parent]
+            if "(" in nom:
+                aliases.append(_PAREN_SUFFIX_RE.sub("", nom))  # "Château-Chinon (Ville)"
+            for alias_key in {key, *map(normalize_name, aliases)}:
+                if target not in (codes := self._by_name[alias_key]):
+                    codes.append(target)
+        # A code both COM and COMD (93066): the COM row is the commune.
+        for code in self._rows.keys() & self._former_codes.keys():
+            del self._former_codes[code]
+
+    @classmethod
+    def from_package(cls) -> CommuneTable:
+        """Load the table shipped in ``orient.assistant.directory/data``."""
+        resource = resources.files(_DATA_PACKAGE).joinpath("data", _DATA_FILE)
+        with resource.open("r", encoding="utf-8") as lines:
+            return cls(lines)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def get(self, code: str) -> Commune | None:
+        """The commune or arrondissement with this INSEE code (lenient about typing)."""
+        normalized = normalize_code(code)
+        return self._commune(normalized) if normalized in self._rows else None
+
+    def resolve(self, text: str) -> Resolution:
+        """Resolve an INSEE code, a postcode or a name.
+
+        One commune: accepted. Several (shared postcode, homonyms, a code that is one commune's
+        INSEE code and another's postcode): candidates, an arrondissement replacing its city.
+        None: the nearest spellings. A delegated or associated commune gives its commune.
+        """
+        code = normalize_code(text)
+        if code is not None:
+            codes = [c for c in (code, self._former_codes.get(code)) if c in self._rows][:1]
+            codes += self._by_postcode.get(code, [])
+            return self._settle(codes)
+        key = normalize_name(text)
+        if not key:
+            return Resolution()
+        if key in self._by_name:
+            return self._settle(self._by_name[key])
+        return Resolution(suggestions=self._suggest(key))
+
+    def _commune(self, code: str) -> Commune:
+        commune = self._communes.get(code)
+        if commune is None:
+            name, departement, kind, postcodes, lat, lon = self._rows[code]
+            commune = self._communes[code] = Commune(
+                code,
+                name,
+                departement,
+                kind,
+                postcodes,
+                float(lat) if lat else None,
+                float(lon) if lon else None,
+            )
+        return commune
+
+    def _settle(self, codes: Iterable[str]) -> Resolution:
+        found = dict.fromkeys(codes)  # distinct, order kept
+        # An arrondissement and its own city both match (postcode 75001): keep the arrondissement.
+        for code in list(found):
+            found.pop(self._parent.get(code, ""), None)
+        communes = sorted((self._commune(c) for c in found), key=_sort_key)
+        if len(communes) == 1:
+            return Resolution(commune=communes[0])
+        return Resolution(candidates=tuple(communes))
+
+    def _suggest(self, key: str) -> tuple[Commune, ...]:
+        matcher = difflib.SequenceMatcher(autojunk=False)
+        matcher.set_seq2(key)
+        scored: list[tuple[float, str]] = []
+        spellings = self._spellings.get(_bucket(key), {})
+        for other in spellings:
+            if abs(len(other) - len(key)) > 3:
+                continue
+            matcher.set_seq1(other)
+            if (
+                matcher.real_quick_ratio() >= _SUGGESTION_CUTOFF
+                and matcher.quick_ratio() >= _SUGGESTION_CUTOFF
+            ):
+                ratio = matcher.ratio()
+                if ratio >= _SUGGESTION_CUTOFF:
+                    scored.append((ratio, other))
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        result: dict[str, Commune] = {}
+        for _, other in scored:
+            for code in spellings[other]:
+                if code not in result:
+                    result[code] = self._commune(code)
+            if len(result) >= _MAX_SUGGESTIONS:
+                break
+        return tuple(result.values())[:_MAX_SUGGESTIONS]
+
+
+@cache
+def default_table() -> CommuneTable:
+    """The shipped commune table, loaded on first use and kept."""
+    return CommuneTable.from_package()

@@ -1,0 +1,172 @@
+"""`orient replay`: run the real conversation with answers read from a scenario file
+(spec/replay.md) and report what happened as one JSON object."""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from orient.assistant.service import DossierService
+from orient.assistant.store import accounts
+from orient.dialogs.hnp import HNP
+from orient.models.lifecycle import DossierStatus
+from orient.models.users import Actor, Role, Scope
+
+KEYS = {"role", "answers", "choose", "sign", "send"}
+ROLES = {"doctor": accounts.DEMO_DOCTOR, "secretary": accounts.DEMO_SECRETARY}
+
+
+class ScenarioError(ValueError):
+    """An unusable scenario file; the message (French) names what is wrong."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    role: Role
+    answers: dict[str, list[str]]
+    choose: list[int] | None = None
+    sign: bool = False
+    send: bool = False
+
+
+def parse_scenario(data: Any) -> Scenario:
+    if not isinstance(data, dict):
+        raise ScenarioError("le scénario doit être un objet JSON ({...}).")
+    unknown = sorted(set(data) - KEYS)
+    if unknown:
+        raise ScenarioError(f"clé(s) inconnue(s) dans le scénario : {', '.join(unknown)} "
+                            f"(attendues : {', '.join(sorted(KEYS))}).")
+    role = data.get("role")
+    if role not in ROLES:
+        raise ScenarioError(f"« role » doit valoir « doctor » ou « secretary » (reçu : {json.dumps(role)}).")
+    answers = data.get("answers", {})
+    if not isinstance(answers, dict):
+        raise ScenarioError("« answers » doit être un objet : identifiant de champ → liste de saisies.")
+    bad_ids = sorted(k for k in answers if k not in HNP.by_id)
+    if bad_ids:
+        raise ScenarioError(f"identifiant(s) de champ inconnu(s) dans « answers » : {', '.join(bad_ids)}.")
+    for field_id, inputs in answers.items():
+        if not isinstance(inputs, list) or not all(isinstance(x, str) for x in inputs):
+            raise ScenarioError(f"« answers.{field_id} » doit être une liste de textes saisis "
+                                '(par exemple ["12/03/1938"]).')
+    choose = data.get("choose")
+    if choose is not None and (
+        not isinstance(choose, list)
+        or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 1 for x in choose)
+    ):
+        raise ScenarioError("« choose » doit être une liste de positions (entiers à partir de 1).")
+    for flag in ("sign", "send"):
+        if not isinstance(data.get(flag, False), bool):
+            raise ScenarioError(f"« {flag} » doit valoir true ou false.")
+    return Scenario(Role(role), answers, choose, data.get("sign", False), data.get("send", False))
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"fichier de scénario illisible « {path} » : {exc.strerror}.") from exc
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"le fichier « {path} » n'est pas en UTF-8.") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(f"JSON invalide dans « {path} », ligne {exc.lineno}, colonne {exc.colno} : "
+                            f"{exc.msg}.") from exc
+    return parse_scenario(data)
+
+
+def actor_for_role(service: DossierService, role: Role) -> Actor:
+    with Session(service.db) as session:
+        accounts.ensure_demo_accounts(session)
+        return accounts.actor_for(session, ROLES[role.value].user_id, accounts.DEMO_DOCTOR.rpps)
+
+
+def run(scenario: Scenario, service: DossierService, dossier_id: str | None = None) -> dict[str, Any]:
+    """Replay a scenario on a new dossier (or continue `dossier_id`) and return the report."""
+    actor = actor_for_role(service, scenario.role)
+    step = service.open(actor, dossier_id) if dossier_id else service.create(actor)
+    dossier_id = step.dossier_id
+    queues = {field_id: deque(inputs) for field_id, inputs in scenario.answers.items()}
+    asked: list[str] = []
+    rejected: list[dict[str, str]] = []
+    warnings: list[dict[str, str]] = []
+    question = step.question
+    while question is not None:
+        asked.append(question.id)
+        accepted = False
+        while not accepted:
+            queue = queues.get(question.id)
+            if queue:
+                typed = queue.popleft()
+            elif question.required:
+                break  # a required field without inputs ends the questions here
+            else:
+                typed = ""  # an optional field is skipped
+            step = service.answer(actor, dossier_id, typed)
+            accepted = step.ok
+            if not accepted:
+                rejected.append({"field": question.id, "input": typed, "message": step.message or ""})
+                if not typed:
+                    break
+        if not accepted:
+            break
+        warnings += [{"field": w.field, "message": w.message} for w in step.warnings]
+        question = step.question
+
+    proposals: list[dict[str, Any]] = []  # the directory is not in the product yet
+    errors: list[str] = []
+    state = service.state(actor, dossier_id)
+    done = state.status in (DossierStatus.READY, DossierStatus.SIGNED)
+    chosen: list[int] = []
+    if scenario.choose is not None:
+        if not done:
+            errors.append(f"Choix des unités impossible : le dossier n'est pas complet "
+                          f"(statut « {state.status.value} »).")
+        else:
+            beyond = [p for p in scenario.choose if p > len(proposals)]
+            if beyond:
+                errors.append(f"Choix impossible : position(s) {', '.join(map(str, beyond))} au-delà des "
+                              f"{len(proposals)} unité(s) proposée(s).")
+            else:
+                chosen = list(scenario.choose)
+    if scenario.sign:
+        signed = service.sign(actor, dossier_id, accounts.DEMO_DOCTOR.code or "")
+        if not signed.ok:
+            errors.append(signed.message or "Signature impossible.")
+    if scenario.send:
+        errors.extend(send_obstacles(service, actor, dossier_id, chosen))
+    state = service.state(actor, dossier_id)
+    verification = service.verify_audit()
+    return {
+        "status": state.status.value,
+        "asked": asked,
+        "rejected": rejected,
+        "warnings": warnings,
+        "dossier": {f.id: state.answers[f.id] for f in HNP.fields if f.id in state.answers},
+        "missing": service.missing(actor, dossier_id),
+        "blocked_reason": service.blocked_reason(actor, dossier_id),
+        "proposals": proposals,
+        "referrals": [],
+        "errors": errors,
+        "audit_ok": verification.ok,
+    }
+
+
+def send_obstacles(service: DossierService, actor: Actor, dossier_id: str, chosen: list[int]) -> list[str]:
+    """Why the dossier cannot be sent now, in French (sending itself arrives with the hub)."""
+    state = service.state(actor, dossier_id)
+    if actor.role == Role.SECRETARY and not actor.has_scope(Scope.SEND):
+        return ["Envoi impossible : la délégation de la secrétaire n'inclut pas l'envoi (« send »)."]
+    if state.status == DossierStatus.BLOCKED:
+        return ["Envoi impossible : le dossier est bloqué (signe de gravité, appelez le 15)."]
+    if state.status != DossierStatus.SIGNED:
+        return [f"Envoi impossible : le dossier n'est pas signé (statut « {state.status.value} »)."]
+    if not chosen:
+        return ["Envoi impossible : aucune unité choisie."]
+    return ["Envoi impossible : l'envoi aux unités n'est pas encore disponible dans cette version."]

@@ -1,0 +1,190 @@
+"""Dossier operations over the store: each one loads the dossier, runs the engine, and commits
+the new state with its audit entries in one transaction before anything is shown.
+
+The replay uses this directly; the hub wraps it in HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy.engine import Engine as DbEngine
+from sqlmodel import Session
+
+from orient.assistant.directory.communes import default_table
+from orient.assistant.engine import Engine, Event, Lookups, Outcome, Question, ReviewSection
+from orient.assistant.store import accounts, audit, dossiers
+from orient.dialogs.base import Dialog
+from orient.dialogs.hnp import HNP
+from orient.models.dossier import DossierState
+from orient.models.fields import Warning
+from orient.models.lifecycle import DossierStatus
+from orient.models.users import Actor
+
+try:
+    from zoneinfo import ZoneInfo
+
+    _PARIS: Any = ZoneInfo("Europe/Paris")
+except Exception:  # noqa: BLE001 - no time zone data: fall back to UTC
+    _PARIS = UTC
+
+
+def paris_now() -> datetime:
+    return datetime.now(_PARIS)
+
+
+@dataclass
+class Step:
+    """What the person sees after an operation."""
+
+    ok: bool
+    dossier_id: str
+    status: DossierStatus
+    version: int
+    question: Question | None = None
+    message: str | None = None
+    warnings: list[Warning] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    blocked_reason: str | None = None
+    missing: list[str] = field(default_factory=list)
+
+
+class DossierService:
+    def __init__(
+        self,
+        db: DbEngine,
+        *,
+        dialog: Dialog = HNP,
+        lookups: Lookups | None = None,
+        clock: Callable[[], datetime] = paris_now,
+    ) -> None:
+        self.db = db
+        self.dialog = dialog
+        self.clock = clock
+        self.lookups = lookups or Lookups(now=clock, communes=default_table())
+
+    # -- plumbing -------------------------------------------------------------------------
+    def _engine(self, session: Session) -> Engine:
+        lookups = replace(self.lookups, duplicates=lambda i, t: dossiers.find_duplicates(session, i, t))
+        return Engine(self.dialog, lookups)
+
+    def _records(self, actor: Actor, dossier_id: str, events: list[Event]) -> list[audit.AuditRecord]:
+        return [
+            audit.AuditRecord(
+                event=e.kind, actor=actor.user_id, role=actor.role.value, dossier_id=dossier_id,
+                field_id=e.field, value=e.value, detail=e.detail, delegation_id=actor.delegation_id,
+            )
+            for e in events
+        ]
+
+    def _load_for(self, session: Session, actor: Actor, dossier_id: str) -> DossierState:
+        state = dossiers.load(session, dossier_id)
+        if not actor.acts_for(state.owner_rpps):
+            # the same answer as for a missing dossier: existence must not leak
+            raise dossiers.NotFound(f"Dossier introuvable : « {dossier_id} ».")
+        return state
+
+    def _step(self, engine: Engine, state: DossierState, actor: Actor, out: Outcome | None) -> Step:
+        question = out.next if out and out.ok else engine.next_question(state, actor)
+        return Step(
+            ok=out.ok if out else True,
+            dossier_id=state.id,
+            status=state.status,
+            version=state.version,
+            question=question,
+            message=out.message if out else None,
+            warnings=list(out.warnings) if out else [],
+            duplicates=list(out.duplicates) if out else [],
+            blocked_reason=engine.blocked_reason(state),
+            missing=engine.missing(state),
+        )
+
+    def _asked(self, question: Question | None) -> list[Event]:
+        return [Event("question_asked", question.id)] if question else []
+
+    # -- operations -----------------------------------------------------------------------
+    def create(self, actor: Actor) -> Step:
+        """A new dossier owned by the doctor (for a secretary: her delegating doctor)."""
+        owner = actor.rpps if actor.rpps else actor.on_behalf_of
+        if not owner:
+            raise accounts.AccessError("Seuls un médecin ou une secrétaire déléguée créent un dossier.")
+        with Session(self.db) as session:
+            engine = self._engine(session)
+            out = engine.new_dossier(str(uuid4()), owner, accounts.doctor_name(session, owner))
+            question = engine.next_question(out.state, actor)
+            dossiers.save(session, out.state, out.changed, actor_id=actor.user_id, base_version=None,
+                          created_by=actor.user_id)
+            audit.append(session, self._records(actor, out.state.id, [*out.events, *self._asked(question)]))
+            session.commit()
+            return self._step(engine, out.state, actor, None)
+
+    def open(self, actor: Actor, dossier_id: str) -> Step:
+        """Reopen a dossier where it stopped (after a crash too): the next unanswered question."""
+        with Session(self.db) as session:
+            engine = self._engine(session)
+            state = self._load_for(session, actor, dossier_id)
+            question = engine.next_question(state, actor)
+            audit.append(session, self._records(actor, dossier_id,
+                                                [Event("dossier_opened"), *self._asked(question)]))
+            session.commit()
+            return self._step(engine, state, actor, None)
+
+    def state(self, actor: Actor, dossier_id: str) -> DossierState:
+        with Session(self.db) as session:
+            return self._load_for(session, actor, dossier_id)
+
+    def answer(self, actor: Actor, dossier_id: str, text: str, base_version: int | None = None) -> Step:
+        return self._run(actor, dossier_id, lambda e, s: e.answer(s, actor, text), base_version)
+
+    def _run(self, actor: Actor, dossier_id: str, op: Callable[[Engine, DossierState], Outcome],
+             base_version: int | None) -> Step:
+        with Session(self.db) as session:
+            engine = self._engine(session)
+            state = self._load_for(session, actor, dossier_id)
+            if base_version is not None and base_version != state.version:
+                raise dossiers.StaleWrite(
+                    "Le dossier a été modifié entre-temps par quelqu'un d'autre : votre saisie n'a "
+                    "pas été enregistrée ; voici l'état à jour."
+                )
+            out = op(engine, state)
+            events = list(out.events)
+            if out.ok:
+                dossiers.save(session, out.state, out.changed, actor_id=actor.user_id,
+                              base_version=state.version)
+                events += self._asked(out.next)
+            audit.append(session, self._records(actor, dossier_id, events))
+            session.commit()
+            return self._step(engine, out.state, actor, out)
+
+    def back(self, actor: Actor, dossier_id: str) -> Step:
+        return self._run(actor, dossier_id, lambda e, s: e.back(s, actor), None)
+
+    def edit(self, actor: Actor, dossier_id: str, ref: str) -> Step:
+        return self._run(actor, dossier_id, lambda e, s: e.edit(s, actor, ref), None)
+
+    def cancel_change(self, actor: Actor, dossier_id: str) -> Step:
+        return self._run(actor, dossier_id, lambda e, s: e.cancel_change(s, actor), None)
+
+    def sign(self, actor: Actor, dossier_id: str, code: str) -> Step:
+        with Session(self.db) as session:
+            ok = bool(actor.rpps) and accounts.doctor_code_ok(session, actor.rpps or "", code)
+        return self._run(actor, dossier_id, lambda e, s: e.sign(s, actor, ok), None)
+
+    def review(self, actor: Actor, dossier_id: str) -> list[ReviewSection]:
+        with Session(self.db) as session:
+            return self._engine(session).review(self._load_for(session, actor, dossier_id))
+
+    def missing(self, actor: Actor, dossier_id: str) -> list[str]:
+        with Session(self.db) as session:
+            return self._engine(session).missing(self._load_for(session, actor, dossier_id))
+
+    def blocked_reason(self, actor: Actor, dossier_id: str) -> str | None:
+        return self.dialog.blocked_reason(self.state(actor, dossier_id).answers)
+
+    def verify_audit(self) -> audit.Verification:
+        with Session(self.db) as session:
+            return audit.verify(session)

@@ -1,0 +1,119 @@
+"""User accounts, personal signing codes and delegations, and the demo accounts."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, select
+
+from orient.assistant.store.tables import DelegationRow, UserRow
+from orient.models.users import Actor, Delegation, Role, Scope
+
+_ITERATIONS = 120_000
+
+
+def hash_code(code: str, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.pbkdf2_hmac("sha256", code.encode("utf-8"), salt, _ITERATIONS)
+    return f"pbkdf2_sha256${_ITERATIONS}${salt.hex()}${digest.hex()}"
+
+
+def check_code(code: str, stored: str | None) -> bool:
+    if not stored:
+        return False
+    try:
+        _, iterations, salt, digest = stored.split("$")
+        got = hashlib.pbkdf2_hmac("sha256", code.encode("utf-8"), bytes.fromhex(salt), int(iterations))
+    except ValueError:
+        return False
+    return hmac.compare_digest(got.hex(), digest)
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    user_id: str
+    role: Role
+    name: str
+    rpps: str | None = None
+    code: str | None = None
+
+
+# The demo doctor's RPPS passes the Luhn check; its personal code is shown where demo users pick.
+DEMO_DOCTOR = DemoAccount("demo-doctor", Role.DOCTOR, "Dr Claire Martin", "10003456786", "1234")
+DEMO_SECRETARY = DemoAccount("demo-secretary", Role.SECRETARY, "Sophie Bernard")
+DEMO_DELEGATION_ID = "demo-delegation"
+
+
+def ensure_demo_accounts(session: Session, now: datetime | None = None) -> None:
+    """Create the demo doctor, the demo secretary and her `fill_admin` delegation, once."""
+    now = now or datetime.now(UTC)
+    if session.get(UserRow, DEMO_DOCTOR.user_id) is None:
+        session.add(UserRow(id=DEMO_DOCTOR.user_id, role=DEMO_DOCTOR.role.value, name=DEMO_DOCTOR.name,
+                            rpps=DEMO_DOCTOR.rpps, code_hash=hash_code(DEMO_DOCTOR.code or ""),
+                            created_at=now))
+    if session.get(UserRow, DEMO_SECRETARY.user_id) is None:
+        session.add(UserRow(id=DEMO_SECRETARY.user_id, role=DEMO_SECRETARY.role.value,
+                            name=DEMO_SECRETARY.name, created_at=now))
+    if session.get(DelegationRow, DEMO_DELEGATION_ID) is None:
+        session.add(DelegationRow(
+            id=DEMO_DELEGATION_ID, doctor_rpps=DEMO_DOCTOR.rpps or "", secretary_id=DEMO_SECRETARY.user_id,
+            scopes=Scope.FILL_ADMIN.value, valid_from=now - timedelta(days=1),
+            valid_to=now + timedelta(days=3650), created_by="demo",
+        ))
+    session.commit()
+
+
+def delegation_of(row: DelegationRow) -> Delegation:
+    return Delegation(
+        id=row.id, doctor_rpps=row.doctor_rpps, secretary_id=row.secretary_id,
+        scopes=frozenset(Scope(s) for s in row.scopes.split(",") if s),
+        valid_from=_aware(row.valid_from), valid_to=_aware(row.valid_to), created_by=row.created_by,
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class AccessError(PermissionError):
+    """The user may not act on this dossier; the message is French."""
+
+
+def actor_for(session: Session, user_id: str, doctor_rpps: str | None = None,
+              now: datetime | None = None) -> Actor:
+    """The actor for a user: a doctor acts for themself; a secretary acts under an active
+    delegation of `doctor_rpps` (the first one, when none is named)."""
+    user = session.get(UserRow, user_id)
+    if user is None:
+        raise AccessError(f"Utilisateur inconnu : « {user_id} ».")
+    role = Role(user.role)
+    if role == Role.DOCTOR:
+        return Actor(user.id, role, user.name, rpps=user.rpps)
+    if role != Role.SECRETARY:
+        raise AccessError("Seuls un médecin ou une secrétaire déléguée remplissent un dossier.")
+    now = now or datetime.now(UTC)
+    query = select(DelegationRow).where(DelegationRow.secretary_id == user_id)
+    if doctor_rpps:
+        query = query.where(DelegationRow.doctor_rpps == doctor_rpps)
+    for row in session.exec(query):
+        delegation = delegation_of(row)
+        if delegation.active(now):
+            return Actor(user.id, role, user.name, delegation_id=delegation.id,
+                         on_behalf_of=delegation.doctor_rpps, scopes=delegation.scopes)
+    raise AccessError("Aucune délégation active d'un médecin pour cette secrétaire.")
+
+
+def doctor_name(session: Session, rpps: str) -> str:
+    user = session.exec(select(UserRow).where(UserRow.rpps == rpps)).first()
+    if user is None:
+        raise AccessError(f"Aucun médecin enregistré avec le RPPS {rpps}.")
+    return user.name
+
+
+def doctor_code_ok(session: Session, rpps: str, code: str) -> bool:
+    user = session.exec(select(UserRow).where(UserRow.rpps == rpps)).first()
+    return user is not None and check_code(code, user.code_hash)

@@ -1,0 +1,113 @@
+"""The audit log: one hash chain per database, its head kept in a separate record
+(spec/lifecycle.md, "Guarantees"). Entries hold a hash of the answer, never the answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from orient.models.dossier import canonical_json, sha256_hex, value_hash
+from orient.assistant.store.tables import AuditEntryRow, AuditHeadRow
+
+GENESIS = "0" * 64
+
+
+def entry_hash(row: AuditEntryRow) -> str:
+    body = [
+        row.seq, row.at, row.actor, row.role, row.delegation_id, row.dossier_id, row.field_id,
+        row.event, row.value_hash, row.detail, row.prev_hash,
+    ]
+    return sha256_hex(canonical_json(body))
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One step to record; `value` (an answer, a typed input) is hashed, never stored."""
+
+    event: str
+    actor: str
+    role: str
+    dossier_id: str | None = None
+    field_id: str | None = None
+    value: Any = None
+    detail: str | None = None
+    delegation_id: str | None = None
+
+
+def append(session: Session, records: list[AuditRecord], at: datetime | None = None) -> None:
+    """Append records to the chain inside the caller's transaction (the head row is locked)."""
+    if not records:
+        return
+    head = session.exec(select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()).first()
+    if head is None:
+        head = AuditHeadRow(id=1, seq=0, hash=GENESIS)
+        session.add(head)
+    stamp = (at or datetime.now(UTC)).isoformat()
+    seq, prev = head.seq, head.hash or GENESIS
+    for rec in records:
+        seq += 1
+        row = AuditEntryRow(
+            seq=seq,
+            at=stamp,
+            actor=rec.actor,
+            role=rec.role,
+            delegation_id=rec.delegation_id,
+            dossier_id=rec.dossier_id,
+            field_id=rec.field_id,
+            event=rec.event,
+            value_hash=None if rec.value is None else value_hash(rec.value),
+            detail=rec.detail,
+            prev_hash=prev,
+            hash="",
+        )
+        row.hash = entry_hash(row)
+        prev = row.hash
+        session.add(row)
+    head.seq, head.hash = seq, prev
+    session.add(head)
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    entries: int
+    message: str
+    bad_seq: int | None = None
+
+
+def _describe(row: AuditEntryRow) -> str:
+    return f"entrée n° {row.seq} ({row.event}, {row.at})"
+
+
+def verify(session: Session) -> Verification:
+    """Walk the chain in order; name the first entry that was changed, removed or reordered."""
+    prev = GENESIS
+    expected_seq = 1
+    count = 0
+    last: AuditEntryRow | None = None
+    for row in session.exec(select(AuditEntryRow).order_by(AuditEntryRow.seq)):  # type: ignore[arg-type]
+        count += 1
+        if row.seq != expected_seq:
+            return Verification(False, count, f"entrée n° {expected_seq} absente : supprimée du journal.",
+                                expected_seq)
+        if row.prev_hash != prev:
+            return Verification(False, count, f"{_describe(row)} : ne suit pas l'entrée précédente "
+                                "(entrée supprimée, déplacée ou modifiée avant elle).", row.seq)
+        if entry_hash(row) != row.hash:
+            return Verification(False, count, f"{_describe(row)} : contenu modifié.", row.seq)
+        prev = row.hash
+        expected_seq += 1
+        last = row
+    head = session.get(AuditHeadRow, 1)
+    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
+    last_seq = last.seq if last else 0
+    if head_seq != last_seq or (head_hash or GENESIS) != prev:
+        if head_seq > last_seq:
+            return Verification(False, count, f"entrée n° {last_seq + 1} absente : la ou les dernières "
+                                f"entrées (jusqu'à la n° {head_seq}) ont été supprimées.", last_seq + 1)
+        return Verification(False, count, f"entrée n° {last_seq} : ne correspond pas à l'en-tête du "
+                            "journal (entrée ajoutée ou modifiée).", last_seq)
+    return Verification(True, count, f"Journal d'audit intègre : {count} entrées vérifiées.")

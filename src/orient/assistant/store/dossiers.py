@@ -1,0 +1,136 @@
+"""Reading and writing dossier states. A write carries the version it was based on; a stale one
+is refused so that no accepted answer is ever overwritten unseen."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from orient.assistant.store.tables import AnswerRow, DossierRow
+from orient.models.dossier import DossierState, Signature
+from orient.models.lifecycle import DossierStatus
+from orient.models.text import strip_accents
+
+
+class NotFound(LookupError):
+    """No such dossier; the message is French."""
+
+
+class StaleWrite(RuntimeError):
+    """The dossier changed since it was read; the message is French."""
+
+
+def load(session: Session, dossier_id: str) -> DossierState:
+    row = session.get(DossierRow, dossier_id)
+    if row is None:
+        raise NotFound(f"Dossier introuvable : « {dossier_id} ».")
+    state = DossierState(
+        id=row.id,
+        owner_rpps=row.owner_rpps,
+        status=DossierStatus(row.status),
+        handed_over=row.handed_over,
+        focus=row.focus,
+        signature=Signature(**json.loads(row.signature_json)) if row.signature_json else None,
+        version=row.version,
+    )
+    for ans in session.exec(select(AnswerRow).where(AnswerRow.dossier_id == dossier_id)):
+        if ans.skipped:
+            state.skipped.add(ans.field_id)
+        else:
+            state.answers[ans.field_id] = json.loads(ans.value_json or "null")
+    return state
+
+
+def _signature_json(sig: Signature | None) -> str | None:
+    if sig is None:
+        return None
+    return json.dumps({"user_id": sig.user_id, "rpps": sig.rpps, "at": sig.at, "answers_hash": sig.answers_hash})
+
+
+def save(
+    session: Session,
+    state: DossierState,
+    changed: set[str],
+    *,
+    actor_id: str,
+    base_version: int | None,
+    now: datetime | None = None,
+    created_by: str | None = None,
+) -> DossierState:
+    """Write a state inside the caller's transaction. `base_version` None creates the dossier."""
+    now = now or datetime.now(UTC)
+    if base_version is None:
+        row = DossierRow(id=state.id, owner_rpps=state.owner_rpps, created_by=created_by or actor_id,
+                         status=state.status.value, created_at=now, updated_at=now, version=0)
+        session.add(row)
+    else:
+        row_or_none = session.get(DossierRow, state.id, with_for_update=True)
+        if row_or_none is None:
+            raise NotFound(f"Dossier introuvable : « {state.id} ».")
+        row = row_or_none
+        if row.version != base_version:
+            raise StaleWrite(
+                "Le dossier a été modifié entre-temps par quelqu'un d'autre : votre saisie n'a pas "
+                "été enregistrée ; voici l'état à jour."
+            )
+    row.status = state.status.value
+    row.handed_over = state.handed_over
+    row.focus = state.focus
+    row.signature_json = _signature_json(state.signature)
+    row.version = (base_version or 0) + 1
+    row.updated_at = now
+    session.add(row)
+    for field_id in sorted(changed):
+        existing = session.get(AnswerRow, (state.id, field_id))
+        if field_id in state.answers or field_id in state.skipped:
+            skipped = field_id not in state.answers
+            value_json = None if skipped else json.dumps(state.answers[field_id], ensure_ascii=False)
+            if existing is None:
+                existing = AnswerRow(dossier_id=state.id, field_id=field_id, updated_at=now,
+                                     updated_by=actor_id)
+            existing.value_json, existing.skipped = value_json, skipped
+            existing.updated_at, existing.updated_by = now, actor_id
+            session.add(existing)
+        elif existing is not None:
+            session.delete(existing)
+    state.version = row.version
+    return state
+
+
+OPEN_STATUSES = tuple(s.value for s in DossierStatus if s != DossierStatus.SENT)
+
+
+def _fold(value: Any) -> str:
+    return strip_accents(str(value)).upper().strip()
+
+
+def find_duplicates(session: Session, dossier_id: str, traits: dict[str, Any]) -> list[str]:
+    """Other open dossiers with the same birth name, first first-name, birth date and sex."""
+    name = traits.get("patient.birth_name")
+    rows = session.exec(
+        select(AnswerRow.dossier_id)
+        .join(DossierRow, DossierRow.id == AnswerRow.dossier_id)  # type: ignore[arg-type]
+        .where(AnswerRow.field_id == "patient.birth_name")
+        .where(AnswerRow.value_json == json.dumps(name, ensure_ascii=False))
+        .where(AnswerRow.dossier_id != dossier_id)
+        .where(DossierRow.status.in_(OPEN_STATUSES))  # type: ignore[attr-defined]
+    ).all()
+    found = []
+    for other_id in rows:
+        other = load(session, other_id).answers
+        same = (
+            other.get("patient.birth_date") == traits.get("patient.birth_date")
+            and other.get("patient.sex") == traits.get("patient.sex")
+            and _first(other.get("patient.first_names")) == _first(traits.get("patient.first_names"))
+        )
+        if same:
+            found.append(other_id)
+    return found
+
+
+def _first(first_names: Any) -> str:
+    parts = _fold(first_names or "").split()
+    return parts[0] if parts else ""

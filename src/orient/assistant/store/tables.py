@@ -1,0 +1,83 @@
+"""Database tables (SQLModel). Answers are rows of their own so that each accepted answer is one
+small committed write; the audit log is a hash chain with a separate head record."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+
+class DossierRow(SQLModel, table=True):
+    __tablename__ = "dossier"
+
+    id: str = Field(primary_key=True)
+    kind: str = "hnp"
+    owner_rpps: str = Field(index=True)
+    created_by: str
+    status: str = Field(index=True)
+    handed_over: bool = False
+    focus: str | None = None
+    signature_json: str | None = None
+    version: int = 0
+    created_at: datetime
+    updated_at: datetime
+
+
+class AnswerRow(SQLModel, table=True):
+    __tablename__ = "answer"
+
+    dossier_id: str = Field(primary_key=True, foreign_key="dossier.id")
+    field_id: str = Field(primary_key=True)
+    value_json: str | None = None  # None: an optional question deliberately skipped
+    skipped: bool = False
+    updated_at: datetime
+    updated_by: str
+
+
+class UserRow(SQLModel, table=True):
+    __tablename__ = "user_account"
+
+    id: str = Field(primary_key=True)
+    role: str
+    name: str
+    rpps: str | None = Field(default=None, index=True)
+    code_hash: str | None = None  # the doctor's personal signing code, salted hash
+    created_at: datetime
+
+
+class DelegationRow(SQLModel, table=True):
+    __tablename__ = "delegation"
+
+    id: str = Field(primary_key=True)
+    doctor_rpps: str = Field(index=True)
+    secretary_id: str = Field(index=True, foreign_key="user_account.id")
+    scopes: str  # comma-separated
+    valid_from: datetime
+    valid_to: datetime
+    created_by: str
+
+
+class AuditEntryRow(SQLModel, table=True):
+    __tablename__ = "audit_entry"
+
+    seq: int = Field(primary_key=True)
+    at: str
+    actor: str
+    role: str
+    delegation_id: str | None = None
+    dossier_id: str | None = Field(default=None, index=True)
+    field_id: str | None = None
+    event: str
+    value_hash: str | None = None
+    detail: str | None = None
+    prev_hash: str
+    hash: str
+
+
+class AuditHeadRow(SQLModel, table=True):
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int = 0
+    hash: str = ""

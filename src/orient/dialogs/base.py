@@ -1,0 +1,63 @@
+"""What a dialog is: an ordered set of fields in sections, plus its dossier-level rules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from orient.models.fields import Answers, FieldSpec, Fill, Warning
+from orient.models.users import Role
+from orient.models.text import normalise_key
+
+
+@dataclass(frozen=True)
+class Dialog:
+    kind: str
+    title: str
+    sections: tuple[tuple[str, str], ...]  # (section id, French title), in order
+    fields: tuple[FieldSpec, ...]  # in spec order
+    first_for_doctor: tuple[str, ...] = ()
+    duplicate_traits: tuple[str, ...] = ()
+    # warnings that depend on several answers, re-checked when one of them changes
+    cross_check: Callable[[str, Answers], list[Warning]] = lambda _f, _a: []
+    # French text when the dossier is blocked (red flags), else None
+    blocked_reason: Callable[[Answers], str | None] = lambda _a: None
+    # French reason why a complete dossier still cannot be signed, else None
+    sign_obstacle: Callable[[Answers], str | None] = lambda _a: None
+    by_id: dict[str, FieldSpec] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_id", {f.id: f for f in self.fields})
+
+    def field(self, field_id: str) -> FieldSpec:
+        return self.by_id[field_id]
+
+    def section_title(self, section: str) -> str:
+        return dict(self.sections)[section]
+
+    @cached_property
+    def _doctor_order(self) -> tuple[FieldSpec, ...]:
+        first = [self.by_id[i] for i in self.first_for_doctor]
+        return tuple(first + [f for f in self.fields if f.id not in self.first_for_doctor])
+
+    def order(self, role: Role) -> tuple[FieldSpec, ...]:
+        """The fields in the order they are asked to this role."""
+        if role == Role.DOCTOR:
+            return self._doctor_order
+        if role == Role.SECRETARY:
+            return tuple(f for f in self.fields if f.fill == Fill.SECRETARY)
+        return ()
+
+    def find(self, ref: str) -> list[FieldSpec]:
+        """Fields matching a typed reference: an id, a label, or an unambiguous label prefix."""
+        ref = ref.strip()
+        if ref in self.by_id:
+            return [self.by_id[ref]]
+        key = normalise_key(ref)
+        if not key:
+            return []
+        exact = [f for f in self.fields if normalise_key(f.label) == key or normalise_key(f.id) == key]
+        if exact:
+            return exact
+        return [f for f in self.fields if normalise_key(f.label).startswith(key)]

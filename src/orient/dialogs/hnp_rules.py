@@ -1,0 +1,182 @@
+"""Field rules of the HNP dossier that go beyond reading the type (spec/hnp-dossier.md)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from orient.models.fields import Answers, RuleContext, Warning
+from orient.models.identifiers import nir_check, nir_trait_mismatches, rpps_valid
+from orient.models.readers import ReadError
+
+RED_FLAG_FIELD = "request.red_flags"
+
+
+def age_on(birth: date, today: date) -> int:
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def rpps(value: str, ctx: RuleContext) -> tuple[Any, list[Warning]]:
+    if not re.fullmatch(r"\d{11}", value):
+        raise ReadError("11 chiffres attendus", "un numéro RPPS de 11 chiffres")
+    if not rpps_valid(value):
+        raise ReadError("la clé de contrôle (Luhn) est fausse", "un numéro RPPS de 11 chiffres valide")
+    return value, []
+
+
+def birth_date(value: str, ctx: RuleContext) -> tuple[Any, list[Warning]]:
+    born = date.fromisoformat(value)
+    expected = "une date de naissance passée, âge de 120 ans au plus"
+    if born > ctx.today:
+        raise ReadError("la date est dans le futur", expected)
+    age = age_on(born, ctx.today)
+    if age > 120:
+        raise ReadError(f"cela ferait un âge de {age} ans", expected)
+    if age < 18:
+        msg = (f"Patient mineur ({age} ans) : les services pour adultes peuvent refuser ; "
+               "vérifiez qu'une unité pédiatrique convient.")
+        return value, [Warning("patient.birth_date", "minor", msg)]
+    return value, []
+
+
+_PLACE = re.compile(r"(\d{5}|2[AB]\d{3})")
+
+
+def birth_place(value: str, ctx: RuleContext) -> tuple[Any, list[Warning]]:
+    if not _PLACE.fullmatch(value):
+        raise ReadError(
+            "ce n'est pas un code INSEE de lieu de naissance",
+            "5 chiffres, 2A ou 2B suivi de 3 chiffres (Corse), ou 99 suivi de 3 chiffres (né à l'étranger)",
+        )
+    return value, []
+
+
+def ins(value: str, ctx: RuleContext) -> tuple[Any, list[Warning]]:
+    problem = nir_check(value)
+    if problem:
+        raise ReadError(problem, "le matricule INS de 15 caractères (NIR ou NIA, clé comprise)")
+    return value, ins_warnings({**ctx.answers, "patient.ins": value})
+
+
+INS_TRAITS = ("patient.ins", "patient.sex", "patient.birth_date", "patient.birth_place")
+
+
+def ins_warnings(answers: Answers) -> list[Warning]:
+    nir = answers.get("patient.ins")
+    if not nir:
+        return []
+    born = answers.get("patient.birth_date")
+    mismatches = nir_trait_mismatches(
+        nir,
+        sex=answers.get("patient.sex"),
+        birth_date=date.fromisoformat(born) if born else None,
+        birth_place=answers.get("patient.birth_place"),
+    )
+    if not mismatches:
+        return []
+    msg = "Le matricule INS ne correspond pas aux traits d'identité : " + " ; ".join(mismatches) + "."
+    return [Warning("patient.ins", "ins_mismatch", msg)]
+
+
+def cross_check(changed: str, answers: Answers) -> list[Warning]:
+    """Warnings re-checked when one of the answers they depend on changes."""
+    if changed in INS_TRAITS[1:]:
+        return ins_warnings(answers)
+    return []
+
+
+def commune(value: str, ctx: RuleContext) -> tuple[Any, list[Warning]]:
+    if ctx.communes is None:  # pragma: no cover - the engine always passes the table
+        raise ReadError("la table des communes est indisponible", "une commune")
+    found = ctx.communes.resolve(value)
+    if found.commune is not None:
+        return found.commune.code, []
+    if found.candidates:
+        listed = " ; ".join(c.label for c in found.candidates)
+        raise ReadError(
+            f"plusieurs communes correspondent : {listed}",
+            "le code INSEE de la commune voulue, parmi ceux listés",
+        )
+    near = " ; ".join(c.label for c in found.suggestions)
+    reason = f"commune inconnue ; orthographes proches : {near}" if near else "commune inconnue"
+    raise ReadError(reason, "un nom de commune, un code postal ou un code INSEE")
+
+
+def systolic(value: int, ctx: RuleContext) -> tuple[Any, list[Warning]]:
+    dia = ctx.answers.get("medical.bp_diastolic")
+    if dia is not None and value <= dia:
+        raise ReadError(
+            f"elle doit être supérieure à la diastolique déjà saisie ({dia} mmHg)",
+            "une pression systolique entre 40 et 300 mmHg, supérieure à la diastolique",
+        )
+    return value, []
+
+
+def diastolic(value: int, ctx: RuleContext) -> tuple[Any, list[Warning]]:
+    sys_ = ctx.answers.get("medical.bp_systolic")
+    if sys_ is not None and value >= sys_:
+        raise ReadError(
+            f"elle doit être inférieure à la systolique ({sys_} mmHg)",
+            "une pression diastolique entre 20 et 200 mmHg, inférieure à la systolique",
+        )
+    return value, []
+
+
+NO_ALLERGY = "aucune allergie connue"
+
+
+def allergies(value: str, ctx: RuleContext) -> tuple[Any, list[Warning]]:
+    if value.casefold() in {"aucune", "aucun", "aucune allergie", "aucune allergie connue"}:
+        return NO_ALLERGY, []
+    return value, []
+
+
+def none_word(value: str, ctx: RuleContext) -> tuple[Any, list[Warning]]:
+    """`aucun` is a real answer for history and treatments: stored as `aucun`."""
+    if value.casefold() in {"aucun", "aucune", "néant", "neant"}:
+        return "aucun", []
+    return value, []
+
+
+_ICD = re.compile(r"([A-Z])(\d{2})\.?([0-9A-Z]{1,2})?")
+
+
+def diagnosis_code(value: str, ctx: RuleContext) -> tuple[Any, list[Warning]]:
+    m = _ICD.fullmatch(value)
+    expected = "un code CIM-10 (par exemple I50.0 ou I500)"
+    if not m:
+        raise ReadError("ce n'est pas un code CIM-10", expected)
+    code = f"{m[1]}{m[2]}" + (f".{m[3]}" if m[3] else "")
+    if ctx.icd10 is not None and ctx.icd10.label(code) is None:
+        raise ReadError("ce code n'existe pas dans la CIM-10", expected)
+    return code, []
+
+
+ISOLATION_NEEDS_PRECAUTIONS = {"mdro", "xdro"}
+
+
+def precautions_required(answers: Answers) -> bool:
+    return answers.get("medical.isolation") in ISOLATION_NEEDS_PRECAUTIONS
+
+
+def precautions(value: list[str], ctx: RuleContext) -> tuple[Any, list[Warning]]:
+    if not value and precautions_required(ctx.answers):
+        raise ReadError(
+            "un portage de BMR ou de BHRe impose au moins une précaution",
+            "une ou plusieurs précautions (par exemple Contact)",
+        )
+    return value, []
+
+
+def consent(value: bool, ctx: RuleContext) -> tuple[Any, list[Warning]]:
+    if not value:
+        msg = "Sans l'accord du patient (ou de son représentant), le dossier ne pourra pas être signé."
+        return value, [Warning("consent.patient_informed", "no_consent", msg)]
+    return value, []
+
+
+def sign_obstacle(answers: Answers) -> str | None:
+    if answers.get("consent.patient_informed") is not True:
+        return "le patient (ou son représentant) doit être informé et d'accord pour signer"
+    return None

@@ -1,0 +1,54 @@
+"""The dossier as data: its answers, what was skipped, its status, hand-over, signature."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from orient.models.lifecycle import DossierStatus
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def value_hash(value: Any) -> str:
+    """What the audit log keeps of an answer: a hash, never the value itself."""
+    return sha256_hex(canonical_json(value))
+
+
+@dataclass(frozen=True)
+class Signature:
+    user_id: str
+    rpps: str
+    at: str  # ISO datetime
+    answers_hash: str
+
+
+@dataclass
+class DossierState:
+    id: str
+    owner_rpps: str
+    answers: dict[str, Any] = field(default_factory=dict)
+    skipped: set[str] = field(default_factory=set)
+    status: DossierStatus = DossierStatus.DRAFT
+    handed_over: bool = False
+    focus: str | None = None  # a field being changed (by "back" or "modifier"): asked next
+    signature: Signature | None = None
+    version: int = 0
+
+    def copy(self) -> DossierState:
+        return replace(self, answers=dict(self.answers), skipped=set(self.skipped))
+
+    def answers_hash(self) -> str:
+        return value_hash(self.answers)
+
+    def has(self, field_id: str) -> bool:
+        """Answered or deliberately skipped (an optional question that was left empty)."""
+        return field_id in self.answers or field_id in self.skipped
