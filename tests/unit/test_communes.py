@@ -222,3 +222,25 @@ def test_table_from_text() -> None:
 
 def test_default_table_is_cached() -> None:
     assert default_table() is default_table()
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("97411 Saint-Denis", "97411"),  # 97411 alone is also Saint-Paul's postcode
+        ("Saint-Denis (974, 97411)", "97411"),  # a candidate's label, as listed
+        ("76600 Le Havre", "76351"),  # postcode and name
+        ("Le Havre 76600", "76351"),
+        ("13001 Aix-en-Provence", "13001"),
+        ("13001 Marseille", "13201"),  # the city's name picks its arrondissement
+    ],
+)
+def test_code_with_name_settles_an_ambiguous_code(typed: str, code: str) -> None:
+    found = default_table().resolve(typed)
+    assert found.commune is not None and found.commune.code == code
+
+
+def test_code_with_unknown_name_suggests_the_name() -> None:
+    found = default_table().resolve("Toulousse 31000")
+    assert found.commune is None and not found.candidates
+    assert "31555" in [c.code for c in found.suggestions]

@@ -111,6 +111,7 @@ def _fmt_num(x: float) -> str:
 
 def read_text(raw: str, min_length: int = 0) -> str:
     """Free text: trimmed, inner whitespace folded to one space, control characters removed."""
+    min_length = min_length or 0
     expected = (
         f"un texte d'au moins {min_length} caractère{'s' if min_length > 1 else ''}"
         if min_length > 0
@@ -323,8 +324,15 @@ def read_date(raw: str) -> date:
 # --------------------------------------------------------------------------- yes / no
 
 _BOOL_EXPECTED = "oui ou non (o ou n)"
-_BOOL_WORDS = {"oui": True, "o": True, "yes": True, "y": True, "non": False, "n": False,
-               "no": False}
+_BOOL_WORDS = {
+    "oui": True,
+    "o": True,
+    "yes": True,
+    "y": True,
+    "non": False,
+    "n": False,
+    "no": False,
+}
 
 
 def read_bool(raw: str) -> bool:
@@ -476,6 +484,7 @@ def _read_number(
     hi: float | None,
     integer: bool,
 ) -> int | float:
+    units = tuple(units or ())
     kind = "un nombre entier" if integer else "un nombre"
     expected = kind + _range_words(lo, hi) + _units_words(units)
     raw = _as_str(raw, expected)
@@ -518,9 +527,7 @@ def read_int(
     max: int | None = None,
 ) -> int:
     """A whole number, possibly followed by one of ``units``; "92,0" is read as 92."""
-    value = _read_number(raw, units, min, max, integer=True)
-    assert isinstance(value, int)
-    return value
+    return int(_read_number(raw, units, min, max, integer=True))
 
 
 def read_dec(

@@ -31,6 +31,8 @@ _COLUMNS = ("code_insee", "type", "nom", "nom_complet", "commune_parente", "depa
 _POSTCODES = "codes_postaux"
 _COORDINATES = ("lat_mairie", "lon_mairie", "lat_centroide", "lon_centroide")
 _ARRONDISSEMENT_RE = re.compile(r"\s+arrondissement$", re.IGNORECASE)
+_CODE_IN_TEXT_RE = re.compile(r"(?<![0-9A-Za-z])(\d{5}|2[ABab]\d{3})(?![0-9A-Za-z])")
+_DEPARTEMENT_RE = re.compile(r"(?<![0-9A-Za-z])(\d{2,3}|2[ABab])(?![0-9A-Za-z])")
 
 
 @dataclass(frozen=True)
@@ -178,7 +180,29 @@ class CommuneTable:
             return Resolution()
         if key in self._by_name:
             return self._settle(self._by_name[key])
+        combined = self._code_and_name(text)
+        if combined is not None:
+            return combined
         return Resolution(suggestions=self._suggest(key))
+
+    def _code_and_name(self, text: str) -> Resolution | None:
+        """A code with a name, as in "76600 Le Havre" or a listed label "Saint-Denis (974, 97411)":
+        the communes of that code (INSEE or postcode) that bear that name."""
+        found = _CODE_IN_TEXT_RE.search(text)
+        if found is None:
+            return None
+        rest = _DEPARTEMENT_RE.sub(" ", text[: found.start()] + " " + text[found.end() :])
+        name_key = normalize_name(rest.replace("(", " ").replace(")", " "))
+        names = set(self._by_name.get(name_key, []))
+        by_code = self.resolve(found.group(1))
+        matching = [
+            c.code
+            for c in (by_code.commune, *by_code.candidates)
+            if c is not None and (c.code in names or self._parent.get(c.code) in names)
+        ]
+        if matching:
+            return self._settle(matching)
+        return Resolution(suggestions=self._suggest(name_key) if name_key else ())
 
     def _commune(self, code: str) -> Commune:
         commune = self._communes.get(code)
