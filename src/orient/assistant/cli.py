@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_replay(args)
     if args.command == "audit":
         return cmd_audit_verify(args)
-    parser.print_help(sys.stderr)
+    parser.print_help(sys.stdout)
     return 0
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
 from orient.models.dossier import canonical_json, sha256_hex, value_hash
@@ -37,16 +38,24 @@ class AuditRecord:
     delegation_id: str | None = None
 
 
+ENTRY = AuditEntryRow.__table__  # type: ignore[attr-defined]
+HEAD = AuditHeadRow.__table__  # type: ignore[attr-defined]
+
+
 def append(session: Session, records: list[AuditRecord], at: datetime | None = None) -> None:
-    """Append records to the chain inside the caller's transaction (the head row is locked)."""
+    """Append records to the chain inside the caller's transaction (the head row is locked, so
+    concurrent writers, across processes too, extend the chain one after the other)."""
     if not records:
         return
-    head = session.exec(select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()).first()
+    conn = session.connection()
+    head = conn.execute(select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == 1).with_for_update()).first()
     if head is None:
-        head = AuditHeadRow(id=1, seq=0, hash=GENESIS)
-        session.add(head)
+        conn.execute(insert(HEAD).values(id=1, seq=0, hash=GENESIS))
+        seq, prev = 0, GENESIS
+    else:
+        seq, prev = head.seq, head.hash or GENESIS
     stamp = (at or datetime.now(UTC)).isoformat()
-    seq, prev = head.seq, head.hash or GENESIS
+    rows = []
     for rec in records:
         seq += 1
         row = AuditEntryRow(
@@ -63,11 +72,10 @@ def append(session: Session, records: list[AuditRecord], at: datetime | None = N
             prev_hash=prev,
             hash="",
         )
-        row.hash = entry_hash(row)
-        prev = row.hash
-        session.add(row)
-    head.seq, head.hash = seq, prev
-    session.add(head)
+        row.hash = prev = entry_hash(row)
+        rows.append(row.model_dump())
+    conn.execute(insert(ENTRY), rows)
+    conn.execute(update(HEAD).where(HEAD.c.id == 1).values(seq=seq, hash=prev))
 
 
 @dataclass(frozen=True)

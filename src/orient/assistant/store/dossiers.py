@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import delete, insert, update
 from sqlmodel import Session, select
 
 from orient.assistant.store.tables import AnswerRow, DossierRow
@@ -23,8 +24,13 @@ class StaleWrite(RuntimeError):
     """The dossier changed since it was read; the message is French."""
 
 
+DOSSIER = DossierRow.__table__  # type: ignore[attr-defined]
+ANSWER = AnswerRow.__table__  # type: ignore[attr-defined]
+
+
 def load(session: Session, dossier_id: str) -> DossierState:
-    row = session.get(DossierRow, dossier_id)
+    conn = session.connection()
+    row = conn.execute(select(DOSSIER).where(DOSSIER.c.id == dossier_id)).first()
     if row is None:
         raise NotFound(f"Dossier introuvable : « {dossier_id} ».")
     state = DossierState(
@@ -36,11 +42,14 @@ def load(session: Session, dossier_id: str) -> DossierState:
         signature=Signature(**json.loads(row.signature_json)) if row.signature_json else None,
         version=row.version,
     )
-    for ans in session.exec(select(AnswerRow).where(AnswerRow.dossier_id == dossier_id)):
-        if ans.skipped:
-            state.skipped.add(ans.field_id)
+    query = select(ANSWER.c.field_id, ANSWER.c.value_json, ANSWER.c.skipped).where(
+        ANSWER.c.dossier_id == dossier_id
+    )
+    for field_id, value_json, skipped in conn.execute(query):
+        if skipped:
+            state.skipped.add(field_id)
         else:
-            state.answers[ans.field_id] = json.loads(ans.value_json or "null")
+            state.answers[field_id] = json.loads(value_json or "null")
     return state
 
 
@@ -60,43 +69,54 @@ def save(
     now: datetime | None = None,
     created_by: str | None = None,
 ) -> DossierState:
-    """Write a state inside the caller's transaction. `base_version` None creates the dossier."""
+    """Write a state inside the caller's transaction. `base_version` None creates the dossier;
+    otherwise the write only happens if the stored version is still `base_version`."""
     now = now or datetime.now(UTC)
+    conn = session.connection()
+    values = {
+        "status": state.status.value,
+        "handed_over": state.handed_over,
+        "focus": state.focus,
+        "signature_json": _signature_json(state.signature),
+        "version": (base_version or 0) + 1,
+        "updated_at": now,
+    }
     if base_version is None:
-        row = DossierRow(id=state.id, owner_rpps=state.owner_rpps, created_by=created_by or actor_id,
-                         status=state.status.value, created_at=now, updated_at=now, version=0)
-        session.add(row)
+        conn.execute(insert(DOSSIER).values(
+            id=state.id, kind="hnp", owner_rpps=state.owner_rpps, created_by=created_by or actor_id,
+            created_at=now, **values,
+        ))
     else:
-        row_or_none = session.get(DossierRow, state.id, with_for_update=True)
-        if row_or_none is None:
-            raise NotFound(f"Dossier introuvable : « {state.id} ».")
-        row = row_or_none
-        if row.version != base_version:
+        done = conn.execute(
+            update(DOSSIER)
+            .where(DOSSIER.c.id == state.id, DOSSIER.c.version == base_version)
+            .values(**values)
+        )
+        if done.rowcount != 1:
+            if conn.execute(select(DOSSIER.c.id).where(DOSSIER.c.id == state.id)).first() is None:
+                raise NotFound(f"Dossier introuvable : « {state.id} ».")
             raise StaleWrite(
                 "Le dossier a été modifié entre-temps par quelqu'un d'autre : votre saisie n'a pas "
                 "été enregistrée ; voici l'état à jour."
             )
-    row.status = state.status.value
-    row.handed_over = state.handed_over
-    row.focus = state.focus
-    row.signature_json = _signature_json(state.signature)
-    row.version = (base_version or 0) + 1
-    row.updated_at = now
-    session.add(row)
-    for field_id in sorted(changed):
-        existing = session.get(AnswerRow, (state.id, field_id))
-        if field_id in state.answers or field_id in state.skipped:
-            skipped = field_id not in state.answers
-            value_json = None if skipped else json.dumps(state.answers[field_id], ensure_ascii=False)
-            if existing is None:
-                existing = AnswerRow(dossier_id=state.id, field_id=field_id, updated_at=now,
-                                     updated_by=actor_id)
-            existing.value_json, existing.skipped = value_json, skipped
-            existing.updated_at, existing.updated_by = now, actor_id
-            session.add(existing)
-        elif existing is not None:
-            session.delete(existing)
-    state.version = row.version
+    if changed:
+        conn.execute(delete(ANSWER).where(ANSWER.c.dossier_id == state.id, ANSWER.c.field_id.in_(changed)))
+        rows = [
+            {
+                "dossier_id": state.id,
+                "field_id": field_id,
+                "value_json": json.dumps(state.answers[field_id], ensure_ascii=False)
+                if field_id in state.answers else None,
+                "skipped": field_id not in state.answers,
+                "updated_at": now,
+                "updated_by": actor_id,
+            }
+            for field_id in sorted(changed)
+            if state.has(field_id)
+        ]
+        if rows:
+            conn.execute(insert(ANSWER), rows)
+    state.version = values["version"]  # type: ignore[assignment]
     return state
 
 
