@@ -279,6 +279,7 @@ class Engine:
             actor.role == Role.SECRETARY
             and not new.handed_over
             and self.next_question(new, actor) is None
+            and self.missing(new)  # something is left for the doctor
             and not self.dialog.blocked_reason(new.answers)
         ):
             new.handed_over = True
@@ -304,7 +305,7 @@ class Engine:
             # the doctor corrected the red flags and has taken the dossier up
             state.handed_over = False
             target = self._derive_status(state)
-        for status in dossier_path(state.status, target):
+        for status in dossier_path(state.status, target, handed_over=state.handed_over):
             out.events.append(Event("status_changed", detail=f"{state.status.value}->{status.value}"))
             state.status = status
 
@@ -431,8 +432,8 @@ __all__ = [
     "Lookups",
     "Outcome",
     "Question",
+    "Req",
     "ReviewItem",
     "ReviewSection",
     "SectionProgress",
-    "Req",
 ]

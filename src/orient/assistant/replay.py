@@ -119,28 +119,32 @@ def run(scenario: Scenario, service: DossierService, dossier_id: str | None = No
         warnings += [{"field": w.field, "message": w.message} for w in step.warnings]
         question = step.question
 
-    proposals: list[dict[str, Any]] = []  # the directory is not in the product yet
+    proposals: list[dict[str, Any]] = []
     errors: list[str] = []
     state = service.state(actor, dossier_id)
     done = state.status in (DossierStatus.READY, DossierStatus.SIGNED)
-    chosen: list[int] = []
+    found = service.proposals(actor, dossier_id) if done else None
+    ranked = found.proposals if found is not None and not isinstance(found, str) else []
+    proposals = [p.as_json() for p in ranked]
     if scenario.choose is not None:
         if not done:
             errors.append(f"Choix des unités impossible : le dossier n'est pas complet "
                           f"(statut « {state.status.value} »).")
         else:
-            beyond = [p for p in scenario.choose if p > len(proposals)]
+            beyond = [p for p in scenario.choose if p > len(ranked)]
             if beyond:
                 errors.append(f"Choix impossible : position(s) {', '.join(map(str, beyond))} au-delà des "
-                              f"{len(proposals)} unité(s) proposée(s).")
+                              f"{len(ranked)} unité(s) proposée(s).")
             else:
-                chosen = list(scenario.choose)
+                problem = service.choose(actor, dossier_id, [ranked[p - 1].unit.id for p in scenario.choose])
+                if problem:
+                    errors.append(problem)
     if scenario.sign:
         signed = service.sign(actor, dossier_id, accounts.DEMO_DOCTOR.code or "")
         if not signed.ok:
             errors.append(signed.message or "Signature impossible.")
     if scenario.send:
-        errors.extend(send_obstacles(service, actor, dossier_id, chosen))
+        errors.extend(send_obstacles(service, actor, dossier_id, service.chosen(actor, dossier_id)))
     state = service.state(actor, dossier_id)
     verification = service.verify_audit()
     return {
@@ -158,7 +162,7 @@ def run(scenario: Scenario, service: DossierService, dossier_id: str | None = No
     }
 
 
-def send_obstacles(service: DossierService, actor: Actor, dossier_id: str, chosen: list[int]) -> list[str]:
+def send_obstacles(service: DossierService, actor: Actor, dossier_id: str, chosen: list[str]) -> list[str]:
     """Why the dossier cannot be sent now, in French (sending itself arrives with the hub)."""
     state = service.state(actor, dossier_id)
     if actor.role == Role.SECRETARY and not actor.has_scope(Scope.SEND):

@@ -16,10 +16,13 @@ from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import Session
 
 from orient.assistant.directory.communes import default_table
+from orient.assistant.directory.matching import Criteria, DirectoryIndex, SearchResult
 from orient.assistant.engine import Engine, Event, Lookups, Outcome, Question, ReviewSection
 from orient.assistant.store import accounts, audit, dossiers
+from orient.assistant.store import directory as directory_store
 from orient.dialogs.base import Dialog
 from orient.dialogs.hnp import HNP
+from orient.dialogs.hnp_rules import age_on
 from orient.models.dossier import DossierState
 from orient.models.fields import Warning
 from orient.models.lifecycle import DossierStatus
@@ -66,6 +69,7 @@ class DossierService:
         self.dialog = dialog
         self.clock = clock
         self.lookups = lookups or Lookups(now=clock, communes=default_table())
+        self._index: DirectoryIndex | None = None
 
     # -- plumbing -------------------------------------------------------------------------
     def _engine(self, session: Session) -> Engine:
@@ -184,6 +188,80 @@ class DossierService:
 
     def blocked_reason(self, actor: Actor, dossier_id: str) -> str | None:
         return self.dialog.blocked_reason(self.state(actor, dossier_id).answers)
+
+    # -- matching -------------------------------------------------------------------------
+    def directory(self) -> DirectoryIndex:
+        """The matching index, built once per service (the directory loads on first use)."""
+        if self._index is None:
+            with Session(self.db) as session:
+                self._index = directory_store.load_index(session)
+        return self._index
+
+    def criteria(self, state: DossierState) -> Criteria | str:
+        """Matching criteria from the dossier, or the French reason why there are none yet."""
+        a = state.answers
+        labels = [self.dialog.field(f).label for f in ("request.specialty", "patient.commune",
+                                                        "patient.birth_date") if f not in a]
+        if labels:
+            return "Pas encore de proposition : il manque " + ", ".join(labels) + "."
+        commune = self.lookups.communes.get(a["patient.commune"]) if self.lookups.communes else None
+        if commune is None or commune.lat is None or commune.lon is None:
+            return "Pas de proposition : la commune du patient n'a pas de coordonnées."
+        from datetime import date
+
+        return Criteria(
+            specialty=a["request.specialty"],
+            lat=commune.lat,
+            lon=commune.lon,
+            age=age_on(date.fromisoformat(a["patient.birth_date"]), self.clock().date()),
+            needs=frozenset(a.get("logistics.needs") or ()),
+            isolation=a.get("medical.isolation"),
+        )
+
+    def proposals(self, actor: Actor, dossier_id: str, limit: int = 20,
+                  offset: int = 0) -> SearchResult | str:
+        """Ranked units for the dossier (audited), or why there are none."""
+        state = self.state(actor, dossier_id)
+        if state.status == DossierStatus.BLOCKED:
+            return "Pas de proposition : le dossier est bloqué (signe de gravité, appelez le 15)."
+        criteria = self.criteria(state)
+        if isinstance(criteria, str):
+            return criteria
+        result = self.directory().search(criteria, limit=limit, offset=offset)
+        with Session(self.db) as session:
+            audit.append(session, self._records(actor, dossier_id, [Event(
+                "matching_proposed", detail=f"{len(result.proposals)} unités proposées")]))
+            session.commit()
+        return result
+
+    def why_not(self, actor: Actor, dossier_id: str, unit_id: str) -> str:
+        criteria = self.criteria(self.state(actor, dossier_id))
+        if isinstance(criteria, str):
+            return criteria
+        return self.directory().why_not(unit_id, criteria)
+
+    def choose(self, actor: Actor, dossier_id: str, unit_ids: list[str]) -> str | None:
+        """Record the units chosen (1 to 5); returns a French error, or None when done."""
+        if not 1 <= len(unit_ids) <= 5:
+            return "Choisissez de 1 à 5 unités."
+        unknown = [u for u in unit_ids if u not in self.directory().units]
+        if unknown:
+            return f"Unité(s) inconnue(s) : {', '.join(unknown)}."
+        with Session(self.db) as session:
+            state = self._load_for(session, actor, dossier_id)
+            if state.status not in (DossierStatus.READY, DossierStatus.SIGNED):
+                return (f"Choix des unités impossible : le dossier n'est pas complet "
+                        f"(statut « {state.status.value} »).")
+            directory_store.set_chosen_units(session, dossier_id, list(dict.fromkeys(unit_ids)))
+            audit.append(session, self._records(actor, dossier_id, [Event(
+                "units_chosen", detail=",".join(unit_ids))]))
+            session.commit()
+        return None
+
+    def chosen(self, actor: Actor, dossier_id: str) -> list[str]:
+        with Session(self.db) as session:
+            self._load_for(session, actor, dossier_id)
+            return directory_store.chosen_units(session, dossier_id)
 
     def verify_audit(self) -> audit.Verification:
         with Session(self.db) as session:

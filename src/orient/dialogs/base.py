@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from orient.models.fields import Answers, FieldSpec, Fill, Warning
-from orient.models.users import Role
 from orient.models.text import normalise_key
+from orient.models.users import Role
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ BEYOND_48H = (
 )
 
 
-def _is(field_id: str, value: object):  # noqa: ANN202 - a small condition factory
+def _is(field_id: str, value: object):
     return lambda a: a.get(field_id) == value
 
 

@@ -36,7 +36,7 @@ class Req(StrEnum):
     R = "R"
     L = "L"
     C = "C"
-    O = "O"  # noqa: E741
+    O = "O"
 
 
 class Fill(StrEnum):
@@ -189,7 +189,10 @@ def read_value(spec: FieldSpec, raw: str) -> Any:
     if t == FieldType.MULTI:
         return readers.read_multi(raw, spec.options)
     if t == FieldType.INT:
-        return readers.read_int(raw, units=spec.units, min=lo, max=hi)
+        return readers.read_int(
+            raw, units=spec.units,
+            min=None if lo is None else int(lo), max=None if hi is None else int(hi),
+        )
     if t == FieldType.DEC:
         return readers.read_dec(raw, units=spec.units, min=lo, max=hi)
     if t == FieldType.PHONE:
@@ -221,14 +224,12 @@ def refusal_message(spec: FieldSpec, typed: str, err: ReadError) -> str:
 
 
 __all__ = [
+    "FILL_FR",
     "Answers",
     "CommuneLookup",
     "Condition",
-    "FILL_FR",
     "FieldSpec",
     "FieldType",
-    "expected_text",
-    "options_text",
     "Fill",
     "Icd10Lookup",
     "ReadError",
@@ -236,6 +237,8 @@ __all__ = [
     "Rule",
     "RuleContext",
     "Warning",
+    "expected_text",
+    "options_text",
     "read_answer",
     "read_value",
     "refusal_message",

@@ -102,9 +102,12 @@ def check_dossier_transition(current: DossierStatus, new: DossierStatus) -> None
         )
 
 
-def dossier_path(current: DossierStatus, target: DossierStatus) -> list[DossierStatus]:
+def dossier_path(
+    current: DossierStatus, target: DossierStatus, *, handed_over: bool = False
+) -> list[DossierStatus]:
     """The shortest chain of legal transitions from `current` to `target` (each step is recorded),
-    e.g. a change after signing that leaves a field missing goes signed -> ready -> draft."""
+    e.g. a change after signing that leaves a field missing goes signed -> ready -> draft. The
+    chain passes through `awaiting_doctor` only for a dossier a secretary handed over."""
     if current == target:
         return []
     paths: dict[DossierStatus, list[DossierStatus]] = {current: []}
@@ -113,6 +116,8 @@ def dossier_path(current: DossierStatus, target: DossierStatus) -> list[DossierS
         nxt = []
         for status in frontier:
             for step in sorted(DOSSIER_TRANSITIONS[status]):
+                if step == D.AWAITING_DOCTOR and not handed_over and step != target:
+                    continue
                 if step not in paths:
                     paths[step] = paths[status] + [step]
                     if step == target:

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
-from orient.models.dossier import canonical_json, sha256_hex, value_hash
 from orient.assistant.store.tables import AuditEntryRow, AuditHeadRow
+from orient.models.dossier import canonical_json, sha256_hex, value_hash
 
 GENESIS = "0" * 64
 

@@ -58,11 +58,11 @@ def open_engine(db: str | os.PathLike[str] | None = None, *, create: bool = True
     else:
         try:
             engine = create_engine(url, pool_pre_ping=True)
-        except Exception as exc:  # noqa: BLE001 - missing driver, bad options
+        except Exception as exc:
             raise DatabaseError(f"Base de données inutilisable « {url.render_as_string()} » : {exc}") from exc
     try:
         SQLModel.metadata.create_all(engine)
-    except Exception as exc:  # noqa: BLE001 - unreachable server, not a database file
+    except Exception as exc:
         raise DatabaseError(f"Base de données inaccessible « {url.render_as_string()} » : {exc}") from exc
     return engine
 

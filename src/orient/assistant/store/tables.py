@@ -81,3 +81,47 @@ class AuditHeadRow(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int = 0
     hash: str = ""
+
+
+class EstablishmentRow(SQLModel, table=True):
+    __tablename__ = "establishment"
+
+    finess: str = Field(primary_key=True)
+    name: str
+    category: str
+    category_label: str
+    lat: float | None = None
+    lon: float | None = None
+    address: str = ""
+    postcode: str = ""
+    commune: str = ""
+    departement: str = ""
+    phone: str | None = None
+
+
+class UnitRow(SQLModel, table=True):
+    __tablename__ = "unit"
+
+    id: str = Field(primary_key=True)
+    finess: str = Field(index=True, foreign_key="establishment.finess")
+    name: str
+    activities: str  # comma-separated ROR codes
+    age_min: int
+    age_max: int
+    direct_admission: bool
+    isolation_rooms: bool
+    oxygen: bool
+    bariatric_beds: bool
+    availability: str
+    availability_at: str
+    phone: str | None = None
+    demo: bool = True
+    source: str = "demo"  # "demo" or the imported file's name
+
+
+class ChosenUnitRow(SQLModel, table=True):
+    __tablename__ = "chosen_unit"
+
+    dossier_id: str = Field(primary_key=True, foreign_key="dossier.id")
+    unit_id: str = Field(primary_key=True, foreign_key="unit.id")
+    position: int

@@ -1,0 +1,152 @@
+"""The demo catalogue of inpatient units, derived from each establishment's FINESS category and name.
+
+Ward-level data is not public, so Orient derives demonstration units with fixed rules; every unit
+made here has `demo=True`, and every screen and output that shows one says so. A real directory
+export (`orient directory import-ror`) replaces the demo units of the establishments it covers.
+
+Rules (see also docs/directory.md):
+1. Sites where nobody is admitted overnight get no unit, by name: day hospitals (HOPITAL DE JOUR,
+   HJ, HDJ), CMP, CMPP, CATTP, CASP, SMUR, schools and institutes (ECOLE, IFSI, INSTITUT DE
+   FORMATION), dialysis (DIALYSE), hospitalisation at home (HAD), consultations, imaging,
+   laboratories, transfusion, screening and vaccination centres, mobile teams, part-time care.
+   Sites for children (ENFANTS, PEDIATRIE, INFANTO-JUVENILE, ADOLESCENTS) or maternity get no adult
+   unit either.
+2. By category (FINESS TRE-R66):
+   - 101 CHR/CHU: most specialties (all but old-age psychiatry), isolation rooms, bariatric beds;
+   - 355 CH: general medicine, acute geriatrics, internal medicine, cardiology, pneumology,
+     gastroenterology, neurology, palliative care;
+   - 106 former local hospital: general medicine and geriatrics;
+   - 292 psychiatric hospital: adult psychiatry and old-age psychiatry;
+   - 365 multidisciplinary private clinic: general medicine, cardiology, gastroenterology, pneumology;
+   - 129 medical care: general medicine and internal medicine;
+   - 131 cancer centre: medical oncology, haematology, palliative care;
+   - 109 rehabilitation (SSR), 362 long-term care, 128 surgical and 122 obstetric establishments:
+     no HNP unit.
+   A name that says psychiatry or mental health (PSY, SANTE MENTALE) gives a psychiatric site in any
+   category; a name that says cardiology, pneumology, geriatrics or cancer adds that specialty.
+3. Unit properties come from a stable hash of (FINESS, specialty), so the catalogue is the same on
+   every machine: adult units take 18 years and over (geriatrics and old-age psychiatry 65 and over,
+   adult psychiatry 18 to 64); about 1 in 8 takes no direct admission; oxygen everywhere but in
+   psychiatry; isolation rooms always in CHU/CHR, else about 60 %; bariatric beds always in CHU/CHR,
+   else about 30 %; availability about 60 % available, 25 % limited, 15 % full. The phone is the
+   establishment's switchboard when FINESS gives one, never invented.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+
+from orient.dialogs.hnp import SPECIALTIES, SPECIALTY_ACTIVITIES
+from orient.models.directory import Availability, Establishment, Unit
+
+SPECIALTY_LABELS = {code: label for code, label, _ in SPECIALTIES}
+
+_NO_ADMISSION = re.compile(
+    r"\b(HOPITAL DE JOUR|HOP\.? DE JOUR|HJ|HDJ|CMP|CMPP|CATTP|CASP|SMUR|ECOLE|IFSI|IFAS|INSTITUT DE "
+    r"FORMATION|DIALYSE|AUTODIALYSE|HAD|HOSPITALISATION A DOMICILE|CONSULTATIONS?|IRM|SCANNER|"
+    r"IMAGERIE|RADIOTHERAPIE|LABORATOIRE|TRANSFUSION|CDAG|DEPISTAGE|VACCINATION|ANTITUBERCULEUX|"
+    r"EQUIPE MOBILE|TEMPS PARTIEL|TP|ACCUEIL DE JOUR|CENTRE DE JOUR|HOPITAL DE NUIT|ATELIER|"
+    r"APPARTEMENT|POSTCURE|CSAPA|PMI|CAMSP|ENDOSCOPIE|PLATEFORME|PHARMACIE)\b"
+)
+_CHILDREN = re.compile(r"\b(INFANTO\w*|ENFANTS?|PEDO\w*|PEDIATR\w*|ADOLESCENTS?|JUVENILE|MATERNITE)\b")
+_PSY = re.compile(r"\b(PSY\w*|SANTE MENTALE|HOSP\.? SANTE MENTALE)\b")
+
+BY_CATEGORY: dict[str, tuple[str, ...]] = {
+    "101": (
+        "general_medicine", "acute_geriatrics", "internal_medicine", "cardiology", "pulmonology",
+        "gastroenterology", "neurology", "nephrology", "endocrinology", "haematology", "oncology",
+        "palliative_care", "rheumatology", "psychiatry",
+    ),
+    "355": (
+        "general_medicine", "acute_geriatrics", "internal_medicine", "cardiology", "pulmonology",
+        "gastroenterology", "neurology", "palliative_care",
+    ),
+    "106": ("general_medicine", "acute_geriatrics"),
+    "292": ("psychiatry", "old_age_psychiatry"),
+    "365": ("general_medicine", "cardiology", "gastroenterology", "pulmonology"),
+    "129": ("general_medicine", "internal_medicine"),
+    "131": ("oncology", "haematology", "palliative_care"),
+}
+BY_NAME: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bCARDIO"), "cardiology"),
+    (re.compile(r"\bPNEUMO"), "pulmonology"),
+    (re.compile(r"\bGERIATR"), "acute_geriatrics"),
+    (re.compile(r"\bCANCER"), "oncology"),
+)
+UNIVERSITY = {"101"}
+AGE_RANGE = {"acute_geriatrics": (65, 120), "old_age_psychiatry": (65, 120), "psychiatry": (18, 64)}
+
+
+def _plain(name: str) -> str:
+    return name.upper().replace("É", "E").replace("È", "E").replace("-", " ")
+
+
+def admits_patients(est: Establishment) -> bool:
+    """False for sites where nobody is admitted overnight (day hospitals, CMP, SMUR...)."""
+    return _NO_ADMISSION.search(_plain(est.name)) is None
+
+
+def adult_site(est: Establishment) -> bool:
+    """False for sites for children or mothers only: the HNP specialties are adult ones."""
+    return _CHILDREN.search(_plain(est.name)) is None
+
+
+def specialties_for(est: Establishment) -> tuple[str, ...]:
+    if not admits_patients(est) or not adult_site(est):
+        return ()
+    name = _plain(est.name)
+    if _PSY.search(name):
+        return ("psychiatry", "old_age_psychiatry")
+    found = list(BY_CATEGORY.get(est.category, ()))
+    if found or est.category in BY_CATEGORY:
+        for pattern, specialty in BY_NAME:
+            if pattern.search(name) and specialty not in found:
+                found.append(specialty)
+    return tuple(found)
+
+
+def _roll(finess: str, specialty: str, what: str) -> int:
+    """A stable number 0..99 for this unit and property."""
+    digest = hashlib.sha256(f"{finess}:{specialty}:{what}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 100
+
+
+def _activities(est: Establishment, specialty: str) -> tuple[str, ...]:
+    """The first ROR activity of the specialty; a former local hospital declares plain
+    geriatrics (050) rather than acute geriatric medicine (491)."""
+    if specialty == "acute_geriatrics" and est.category == "106":
+        return ("050",)
+    return SPECIALTY_ACTIVITIES[specialty][:1]
+
+
+def demo_units(est: Establishment, declared_at: str) -> Iterator[Unit]:
+    university = est.category in UNIVERSITY
+    for specialty in specialties_for(est):
+        availability = _roll(est.finess, specialty, "availability")
+        age_min, age_max = AGE_RANGE.get(specialty, (18, 120))
+        yield Unit(
+            id=f"{est.finess}-{specialty}",
+            finess=est.finess,
+            name=SPECIALTY_LABELS[specialty],
+            activities=_activities(est, specialty),
+            age_min=age_min,
+            age_max=age_max,
+            direct_admission=_roll(est.finess, specialty, "direct") >= 12,
+            isolation_rooms=university or _roll(est.finess, specialty, "isolation") < 60,
+            oxygen=specialty not in ("psychiatry", "old_age_psychiatry"),
+            bariatric_beds=university or _roll(est.finess, specialty, "bariatric") < 30,
+            availability=(
+                Availability.AVAILABLE if availability < 60
+                else Availability.LIMITED if availability < 85
+                else Availability.FULL
+            ),
+            availability_at=declared_at,
+            phone=est.phone,
+            demo=True,
+        )
+
+
+def catalogue(establishments: Iterable[Establishment], declared_at: str) -> list[Unit]:
+    return [unit for est in establishments for unit in demo_units(est, declared_at)]

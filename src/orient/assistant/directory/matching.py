@@ -1,0 +1,268 @@
+"""Matching (spec/hnp-dossier.md, "Matching"): which units can take the patient, ranked and explained.
+
+A unit is a candidate when it declares one of the specialty's ROR activities and takes direct
+admissions, the patient's age is within its range, it meets the needs (isolation rooms for BMR/BHRe,
+oxygen, bariatric beds) and it is not declared full (full units are listed apart). Candidates are
+ranked by distance band from the patient's commune, then availability, then the unit's median
+response time, then exact distance.
+
+The index keeps each activity's units in a grid of 0.25° cells, so that a search reads the cells
+near the patient first and reads everything only when fewer than `limit` candidates lie within
+100 km.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from orient.dialogs.hnp import SPECIALTY_ACTIVITIES
+from orient.models.directory import AVAILABILITY_FR, Availability, Establishment, Unit
+
+BANDS_KM = (10.0, 25.0, 50.0, 100.0)
+BAND_FR = ("moins de 10 km", "10 à 25 km", "25 à 50 km", "50 à 100 km", "plus de 100 km")
+CELL_DEG = 0.25
+EARTH_KM = 6371.0088
+DEFAULT_LIMIT = 20
+ISOLATION_NEEDED = {"mdro", "xdro"}
+SPECIALTY_FR = {
+    "general_medicine": "Médecine polyvalente", "acute_geriatrics": "Gériatrie aiguë",
+    "internal_medicine": "Médecine interne", "cardiology": "Cardiologie", "pulmonology": "Pneumologie",
+    "gastroenterology": "Gastro-entérologie", "neurology": "Neurologie", "nephrology": "Néphrologie",
+    "endocrinology": "Endocrinologie", "haematology": "Hématologie", "oncology": "Oncologie médicale",
+    "palliative_care": "Soins palliatifs", "rheumatology": "Rhumatologie",
+    "psychiatry": "Psychiatrie adulte", "old_age_psychiatry": "Psychiatrie du sujet âgé",
+}
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine) in kilometres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def band_of(km: float) -> int:
+    for i, limit in enumerate(BANDS_KM):
+        if km < limit:
+            return i
+    return len(BANDS_KM)
+
+
+def _km(value: float) -> str:
+    return f"{value:.1f}".replace(".", ",")
+
+
+@dataclass(frozen=True)
+class Criteria:
+    specialty: str
+    lat: float
+    lon: float
+    age: int
+    needs: frozenset[str] = frozenset()  # logistics.needs codes: oxygen, bariatric_bed count here
+    isolation: str | None = None  # medical.isolation: mdro/xdro need isolation rooms
+
+
+@dataclass(frozen=True)
+class Proposal:
+    unit: Unit
+    establishment: Establishment
+    distance_km: float
+    band: int
+    response_minutes: float | None
+    reasons: tuple[str, ...]
+    specialty: str
+
+    def as_json(self) -> dict[str, Any]:
+        """The object of the replay's `proposals` and of `orient directory search --json`."""
+        return {
+            "unit_id": self.unit.id,
+            "finess": self.unit.finess,
+            "establishment": self.establishment.name,
+            "unit": self.unit.name,
+            "specialty": self.specialty,
+            "distance_km": round(self.distance_km, 1),
+            "availability": self.unit.availability.value,
+            "demo": self.unit.demo,
+            "reasons": list(self.reasons),
+        }
+
+
+@dataclass
+class SearchResult:
+    proposals: list[Proposal]
+    full: list[Proposal]  # units that match but are declared full, listed apart
+    more: bool  # candidates remain beyond the ones returned
+
+
+@dataclass
+class _Entry:
+    unit: Unit
+    est: Establishment
+    lat: float
+    lon: float
+
+
+class DirectoryIndex:
+    def __init__(self, establishments: Iterable[Establishment], units: Iterable[Unit],
+                 response_minutes: Mapping[str, float] | None = None) -> None:
+        self.establishments = {e.finess: e for e in establishments}
+        self.units: dict[str, Unit] = {}
+        self.response_minutes = dict(response_minutes or {})
+        self._grid: dict[str, dict[tuple[int, int], list[_Entry]]] = defaultdict(lambda: defaultdict(list))
+        self._all: dict[str, list[_Entry]] = defaultdict(list)
+        for unit in units:
+            self.units[unit.id] = unit
+            est = self.establishments.get(unit.finess)
+            if est is None or est.lat is None or est.lon is None:
+                continue
+            entry = _Entry(unit, est, est.lat, est.lon)
+            for activity in set(unit.activities):
+                self._grid[activity][self._cell(est.lat, est.lon)].append(entry)
+                self._all[activity].append(entry)
+
+    @staticmethod
+    def _cell(lat: float, lon: float) -> tuple[int, int]:
+        return (math.floor(lat / CELL_DEG), math.floor(lon / CELL_DEG))
+
+    def _near(self, activity: str, lat: float, lon: float, radius_km: float) -> Iterable[_Entry]:
+        if radius_km == math.inf:
+            return self._all.get(activity, [])
+        grid = self._grid.get(activity)
+        if not grid:
+            return []
+        dlat = radius_km / 111.0 + CELL_DEG
+        dlon = radius_km / (111.0 * max(0.05, math.cos(math.radians(lat)))) + CELL_DEG
+        (c0, c1), (c2, c3) = self._cell(lat - dlat, lon - dlon), self._cell(lat + dlat, lon + dlon)
+        found: list[_Entry] = []
+        for i in range(c0, c2 + 1):
+            for j in range(c1, c3 + 1):
+                found.extend(grid.get((i, j), ()))
+        return found
+
+    # -- the criteria, in the order "why not" names them ----------------------------------
+    def failure(self, unit: Unit, c: Criteria) -> str | None:
+        """The first criterion this unit fails, in French; None when it is a candidate."""
+        wanted = SPECIALTY_ACTIVITIES.get(c.specialty, ())
+        if not set(unit.activities) & set(wanted):
+            return (f"elle ne déclare pas l'activité {SPECIALTY_FR.get(c.specialty, c.specialty)} "
+                    f"(activités ROR {', '.join(wanted)})")
+        if not unit.direct_admission:
+            return "elle n'accepte pas d'admission directe"
+        if not unit.age_min <= c.age <= unit.age_max:
+            return f"l'âge du patient ({c.age} ans) est hors de sa tranche ({unit.age_min} à {unit.age_max} ans)"
+        if c.isolation in ISOLATION_NEEDED and not unit.isolation_rooms:
+            return "elle n'a pas de chambre d'isolement (portage BMR/BHRe)"
+        if "oxygen" in c.needs and not unit.oxygen:
+            return "elle ne dispose pas d'oxygène"
+        if "bariatric_bed" in c.needs and not unit.bariatric_beds:
+            return "elle n'a pas de lit bariatrique"
+        est = self.establishments.get(unit.finess)
+        if est is None or est.lat is None or est.lon is None:
+            return "son établissement n'a pas de coordonnées géographiques"
+        if unit.availability == Availability.FULL:
+            return "elle est déclarée complète (listée à part)"
+        return None
+
+    def _proposal(self, e: _Entry, c: Criteria, km: float) -> Proposal:
+        minutes = self.response_minutes.get(e.unit.id)
+        declared = _when(e.unit.availability_at)
+        reasons = [
+            f"{SPECIALTY_FR.get(c.specialty, c.specialty)} : activité ROR {', '.join(sorted(set(e.unit.activities) & set(SPECIALTY_ACTIVITIES[c.specialty])))} déclarée",
+            f"à {_km(km)} km du domicile ({BAND_FR[band_of(km)]})",
+            f"{AVAILABILITY_FR[e.unit.availability]}" + (f" (déclaré {declared})" if declared else ""),
+            (f"délai médian de réponse : {minutes:.0f} min" if minutes is not None
+             else "délai de réponse pas encore mesuré"),
+        ]
+        if c.isolation in ISOLATION_NEEDED:
+            reasons.append("chambres d'isolement pour le portage BMR/BHRe")
+        if "oxygen" in c.needs:
+            reasons.append("oxygène disponible")
+        if "bariatric_bed" in c.needs:
+            reasons.append("lit bariatrique disponible")
+        reasons.append("unité de démonstration (données de service non publiques)" if e.unit.demo
+                       else "unité déclarée dans le répertoire (ROR)")
+        return Proposal(e.unit, e.est, km, band_of(km), minutes, tuple(reasons), c.specialty)
+
+    def _rank_key(self, p: Proposal) -> tuple[int, int, float, float, str]:
+        avail = 0 if p.unit.availability == Availability.AVAILABLE else 1
+        minutes = p.response_minutes if p.response_minutes is not None else math.inf
+        return (p.band, avail, minutes, p.distance_km, p.unit.id)
+
+    def search(self, c: Criteria, limit: int = DEFAULT_LIMIT, offset: int = 0) -> SearchResult:
+        wanted = offset + limit
+        for radius in (*BANDS_KM, math.inf):
+            candidates, full = self._collect(c, radius)
+            if len(candidates) > wanted or radius == math.inf:
+                break
+        candidates.sort(key=self._rank_key)
+        full.sort(key=self._rank_key)
+        return SearchResult(candidates[offset:wanted], full, len(candidates) > wanted)
+
+    def _collect(self, c: Criteria, radius: float) -> tuple[list[Proposal], list[Proposal]]:
+        seen: set[str] = set()
+        candidates: list[Proposal] = []
+        full: list[Proposal] = []
+        for activity in SPECIALTY_ACTIVITIES.get(c.specialty, ()):
+            for e in self._near(activity, c.lat, c.lon, radius):
+                if e.unit.id in seen:
+                    continue
+                seen.add(e.unit.id)
+                km = distance_km(c.lat, c.lon, e.lat, e.lon)
+                if km >= radius:
+                    continue
+                problem = self.failure(e.unit, c)
+                if problem is None:
+                    candidates.append(self._proposal(e, c, km))
+                elif e.unit.availability == Availability.FULL and self.failure(
+                    _with_availability(e.unit), c
+                ) is None:
+                    full.append(self._proposal(e, c, km))
+        return candidates, full
+
+    def why_not(self, unit_id: str, c: Criteria, limit: int = DEFAULT_LIMIT) -> str:
+        """Why a unit is not proposed: the first criterion it fails, or its rank."""
+        unit = self.units.get(unit_id)
+        if unit is None:
+            return f"Unité inconnue : « {unit_id} »."
+        est = self.establishments.get(unit.finess)
+        where = f"{unit.name} ({est.name if est else unit.finess})"
+        problem = self.failure(unit, c)
+        if problem:
+            return f"{where} n'est pas proposée : {problem}."
+        result = self.search(c, limit=10**6)
+        rank = next((i for i, p in enumerate(result.proposals, 1) if p.unit.id == unit_id), None)
+        if rank is not None and rank <= limit:
+            return f"{where} est proposée, au rang {rank}."
+        return (f"{where} remplit tous les critères mais arrive au rang {rank} : seules les {limit} "
+                "premières sont proposées (demandez-en plus).")
+
+
+def _with_availability(unit: Unit) -> Unit:
+    return replace(unit, availability=Availability.AVAILABLE)
+
+
+try:
+    from zoneinfo import ZoneInfo
+
+    _PARIS: Any = ZoneInfo("Europe/Paris")
+except Exception:  # noqa: BLE001 - no time zone data: keep the stored offset
+    _PARIS = None
+
+
+def _when(iso: str) -> str:
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return ""
+    if moment.tzinfo is not None and _PARIS is not None:
+        moment = moment.astimezone(_PARIS)
+    return f"le {moment:%d/%m à %H:%M}"
+
+
+__all__ = ["Criteria", "DirectoryIndex", "Proposal", "SearchResult", "band_of", "distance_km"]

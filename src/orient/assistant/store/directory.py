@@ -1,0 +1,93 @@
+"""The directory in the store: establishments and units, loaded from the shipped data on first use,
+and the in-memory matching index built from them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, func, insert, select
+from sqlmodel import Session
+
+from orient.assistant.directory.catalogue import catalogue
+from orient.assistant.directory.establishments import read_establishments
+from orient.assistant.directory.matching import DirectoryIndex
+from orient.assistant.store.tables import ChosenUnitRow, EstablishmentRow, UnitRow
+from orient.models.directory import Availability, Establishment, Unit
+
+EST = EstablishmentRow.__table__  # type: ignore[attr-defined]
+UNIT = UnitRow.__table__  # type: ignore[attr-defined]
+CHOSEN = ChosenUnitRow.__table__  # type: ignore[attr-defined]
+
+
+def unit_values(unit: Unit, source: str) -> dict[str, object]:
+    return {
+        "id": unit.id, "finess": unit.finess, "name": unit.name, "activities": ",".join(unit.activities),
+        "age_min": unit.age_min, "age_max": unit.age_max, "direct_admission": unit.direct_admission,
+        "isolation_rooms": unit.isolation_rooms, "oxygen": unit.oxygen,
+        "bariatric_beds": unit.bariatric_beds, "availability": unit.availability.value,
+        "availability_at": unit.availability_at, "phone": unit.phone, "demo": unit.demo, "source": source,
+    }
+
+
+def ensure_directory(session: Session, now: datetime | None = None) -> bool:
+    """Load the FINESS establishments and the demo catalogue if the store has none yet.
+    Returns True when it loaded them."""
+    conn = session.connection()
+    if conn.execute(select(func.count()).select_from(EST)).scalar_one():
+        return False
+    declared = (now or datetime.now(UTC)).isoformat(timespec="seconds")
+    establishments = list(read_establishments())
+    conn.execute(insert(EST), [e.__dict__ for e in establishments])
+    conn.execute(insert(UNIT), [unit_values(u, "demo") for u in catalogue(establishments, declared)])
+    session.commit()
+    return True
+
+
+def _establishment(row: object) -> Establishment:
+    return Establishment(**{k: getattr(row, k) for k in Establishment.__dataclass_fields__})
+
+
+def _unit(row: object) -> Unit:
+    return Unit(
+        id=row.id, finess=row.finess, name=row.name,  # type: ignore[attr-defined]
+        activities=tuple(a for a in row.activities.split(",") if a),  # type: ignore[attr-defined]
+        age_min=row.age_min, age_max=row.age_max,  # type: ignore[attr-defined]
+        direct_admission=row.direct_admission,  # type: ignore[attr-defined]
+        isolation_rooms=row.isolation_rooms, oxygen=row.oxygen,  # type: ignore[attr-defined]
+        bariatric_beds=row.bariatric_beds,  # type: ignore[attr-defined]
+        availability=Availability(row.availability),  # type: ignore[attr-defined]
+        availability_at=row.availability_at, phone=row.phone, demo=row.demo,  # type: ignore[attr-defined]
+    )
+
+
+def load_index(session: Session) -> DirectoryIndex:
+    """The matching index over the store's directory (loading the shipped data on first use)."""
+    ensure_directory(session)
+    conn = session.connection()
+    establishments = [_establishment(r) for r in conn.execute(select(EST))]
+    units = [_unit(r) for r in conn.execute(select(UNIT))]
+    return DirectoryIndex(establishments, units, response_minutes={})
+
+
+def replace_units(session: Session, finess: set[str], units: list[Unit], source: str) -> None:
+    """Replace every unit of these establishments (inside the caller's transaction)."""
+    conn = session.connection()
+    conn.execute(delete(UNIT).where(UNIT.c.finess.in_(finess)))
+    if units:
+        conn.execute(insert(UNIT), [unit_values(u, source) for u in units])
+
+
+def chosen_units(session: Session, dossier_id: str) -> list[str]:
+    rows = session.connection().execute(
+        select(CHOSEN.c.unit_id).where(CHOSEN.c.dossier_id == dossier_id).order_by(CHOSEN.c.position)
+    )
+    return [r.unit_id for r in rows]
+
+
+def set_chosen_units(session: Session, dossier_id: str, unit_ids: list[str]) -> None:
+    conn = session.connection()
+    conn.execute(delete(CHOSEN).where(CHOSEN.c.dossier_id == dossier_id))
+    if unit_ids:
+        conn.execute(insert(CHOSEN), [
+            {"dossier_id": dossier_id, "unit_id": u, "position": i} for i, u in enumerate(unit_ids, 1)
+        ])
