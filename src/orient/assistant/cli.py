@@ -65,15 +65,24 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from orient.assistant.service import DossierService
     from orient.assistant.store.db import DatabaseError, open_engine
 
     try:
-        engine = open_engine(args.db, create=False)
+        engine = open_engine(args.db, readonly=True)
     except DatabaseError as exc:
         sys.stderr.write(f"orient audit verify : {exc}\n")
         return EXIT_USAGE
-    result = DossierService(engine).verify_audit()
+    from sqlalchemy import inspect
+    from sqlmodel import Session
+
+    from orient.assistant.store.audit import Verification, verify
+
+    missing = {"audit_entry", "audit_head"} - set(inspect(engine).get_table_names())
+    if missing:
+        result = Verification(False, 0, f"table(s) du journal absente(s) : {', '.join(sorted(missing))}.")
+    else:
+        with Session(engine) as session:
+            result = verify(session)
     engine.dispose()
     if result.ok:
         sys.stdout.write(result.message + "\n")

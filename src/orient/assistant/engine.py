@@ -62,6 +62,7 @@ class Question:
     current: Any = None  # the answer being changed, when the question comes back
     changing: bool = False
     required: bool = False  # an empty answer is refused
+    suggestions: tuple[tuple[str, str], ...] = ()  # (code, label) proposed, chosen by number
 
     @property
     def id(self) -> str:
@@ -140,14 +141,21 @@ class Engine:
             and self.can_fill(actor, focus)
             and (focus.blocks or not blocked)
         ):
-            return Question(focus, state.answers.get(focus.id), changing=state.has(focus.id),
-                            required=focus.required(state.answers))
+            return self._question(focus, state, changing=state.has(focus.id))
         if blocked:
             return None
         for spec in self.dialog.order(actor.role):
             if spec.applies(state.answers) and not state.has(spec.id):
-                return Question(spec, required=spec.required(state.answers))
+                return self._question(spec, state)
         return None
+
+    def _question(self, spec: FieldSpec, state: DossierState, changing: bool = False) -> Question:
+        suggestions: tuple[tuple[str, str], ...] = ()
+        if spec.suggest_from and self.lookups.icd10 is not None:
+            words = state.answers.get(spec.suggest_from) or ""
+            suggestions = tuple(self.lookups.icd10.propose(words)) if words else ()
+        return Question(spec, state.answers.get(spec.id) if changing else None, changing,
+                        spec.required(state.answers), suggestions)
 
     def missing(self, state: DossierState) -> list[str]:
         """Required fields that apply and are unanswered, in spec order."""

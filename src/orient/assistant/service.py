@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import Session
 
 from orient.assistant.directory.communes import default_table
+from orient.assistant.directory.icd10 import default_icd10
 from orient.assistant.directory.matching import Criteria, DirectoryIndex, SearchResult
 from orient.assistant.engine import Engine, Event, Lookups, Outcome, Question, ReviewSection
 from orient.assistant.store import accounts, audit, dossiers
@@ -68,7 +69,7 @@ class DossierService:
         self.db = db
         self.dialog = dialog
         self.clock = clock
-        self.lookups = lookups or Lookups(now=clock, communes=default_table())
+        self.lookups = lookups or Lookups(now=clock, communes=default_table(), icd10=default_icd10())
         self._index: DirectoryIndex | None = None
 
     # -- plumbing -------------------------------------------------------------------------

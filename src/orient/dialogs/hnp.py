@@ -267,7 +267,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         "medical.diagnosis_code", "Code CIM-10", T.TEXT, Req.O, D,
         "Quel est le code CIM-10 de cette hypothèse ? (facultatif)",
         "Le code CIM-10 rend le diagnostic lisible sans ambiguïté par l'établissement.",
-        identifier=True, rule=rules.diagnosis_code,
+        identifier=True, rule=rules.diagnosis_code, suggest_from="medical.diagnosis",
         example="un code CIM-10 (par exemple I50.0 ou I500)",
     ),
     FieldSpec(

@@ -144,8 +144,13 @@ _ICD = re.compile(r"([A-Z])(\d{2})\.?([0-9A-Z]{1,2})?")
 
 
 def diagnosis_code(value: str, ctx: RuleContext) -> tuple[Any, list[Warning]]:
+    expected = "un code CIM-10 (par exemple I50.0 ou I500), ou le numéro d'un code proposé"
+    if value.isdigit() and len(value) <= 2 and ctx.icd10 is not None:
+        proposed = ctx.icd10.propose(ctx.answers.get("medical.diagnosis") or "")
+        if not 1 <= int(value) <= len(proposed):
+            raise ReadError(f"il n'y a pas de code proposé n° {value}", expected)
+        return proposed[int(value) - 1][0], []
     m = _ICD.fullmatch(value)
-    expected = "un code CIM-10 (par exemple I50.0 ou I500)"
     if not m:
         raise ReadError("ce n'est pas un code CIM-10", expected)
     code = f"{m[1]}{m[2]}" + (f".{m[3]}" if m[3] else "")

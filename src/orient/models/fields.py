@@ -65,6 +65,8 @@ class CommuneLookup(Protocol):
 class Icd10Lookup(Protocol):
     def label(self, code: str) -> str | None: ...
 
+    def propose(self, text: str, limit: int = 5) -> list[tuple[str, str]]: ...
+
 
 @dataclass(frozen=True)
 class RuleContext:
@@ -101,6 +103,7 @@ class FieldSpec:
     identifier: bool = False
     ins_name: bool = False
     prefilled: bool = False
+    suggest_from: str | None = None  # a text field whose words give suggested codes (ICD-10)
     retract: tuple[str, ...] = ()  # a "non" removes these answers and this one: asked again
     blocks: bool = False  # a non-empty answer ends the questions (red flags)
     refusal_hint: str = ""

@@ -110,7 +110,10 @@ def verify(session: Session) -> Verification:
         expected_seq += 1
         last = row
     head = session.get(AuditHeadRow, 1)
-    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
+    if head is None:
+        return Verification(False, count, "en-tête du journal absent : le journal a été supprimé ou "
+                            "remplacé.", 1)
+    head_seq, head_hash = head.seq, head.hash
     last_seq = last.seq if last else 0
     if head_seq != last_seq or (head_hash or GENESIS) != prev:
         if head_seq > last_seq:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlmodel import SQLModel, create_engine
 
-from orient.assistant.store import tables  # noqa: F401 - registers the tables
+from orient.assistant.store.tables import AuditHeadRow
 
 
 class DatabaseError(ValueError):
@@ -42,29 +42,72 @@ def _prepare_sqlite_file(path: str) -> None:
         os.close(fd)
 
 
-def open_engine(db: str | os.PathLike[str] | None = None, *, create: bool = True) -> Engine:
-    """An engine for `db` with the schema created. Raises DatabaseError with a French message."""
+ORIENT_TABLES = {"dossier", "answer", "audit_entry", "audit_head"}
+
+
+def _french(exc: Exception) -> str:
+    """A short French reason for a driver error (the English detail follows in brackets)."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    known = (
+        ("Can't load plugin", "type de base de données inconnu"),
+        ("file is not a database", "ce fichier n'est pas une base de données SQLite"),
+        ("No module named 'psycopg", "le pilote PostgreSQL (psycopg) n'est pas installé"),
+        ("Connection refused", "le serveur refuse la connexion"),
+        ("unable to open database file", "impossible d'ouvrir le fichier"),
+        ("password authentication failed", "authentification refusée"),
+        ("does not exist", "la base n'existe pas sur le serveur"),
+    )
+    for needle, french in known:
+        if needle in text:
+            return f"{french} ({text})"
+    return text
+
+
+def open_engine(
+    db: str | os.PathLike[str] | None = None, *, create: bool = True, readonly: bool = False
+) -> Engine:
+    """An engine for `db` with the schema and the audit head created (missing tables too). Without
+    `create` the database must exist already. With `readonly` nothing is written at all (a SQLite
+    file is opened read-only) and it must be an Orient database. Raises DatabaseError with a
+    French message."""
     url_text = to_url(db)
     try:
         url = make_url(url_text)
     except ArgumentError as exc:
         raise DatabaseError(f"Adresse de base de données invalide : « {url_text} ».") from exc
-    if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:" and not create and not Path(url.database).exists():
-            raise DatabaseError(f"Base de données introuvable : « {url.database} ».")
-        _prepare_sqlite_file(url.database or "")
-        engine = create_engine(url, connect_args={"check_same_thread": False})
-        _sqlite_tuning(engine)
-    else:
-        try:
-            engine = create_engine(url, pool_pre_ping=True)
-        except Exception as exc:
-            raise DatabaseError(f"Base de données inutilisable « {url.render_as_string()} » : {exc}") from exc
+    shown = url.render_as_string()
     try:
-        SQLModel.metadata.create_all(engine)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            path = Path(url.database)
+            if (readonly or not create) and not path.exists():
+                raise DatabaseError(f"Base de données introuvable : « {url.database} ».")
+            if readonly:
+                engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+            else:
+                _prepare_sqlite_file(url.database)
+                engine = create_engine(url, connect_args={"check_same_thread": False})
+                _sqlite_tuning(engine)
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+        if not readonly:
+            SQLModel.metadata.create_all(engine)
+            _ensure_audit_head(engine)
+        else:
+            present = set(inspect(engine).get_table_names())
+            if not present & ORIENT_TABLES:
+                raise DatabaseError(f"« {shown} » n'est pas une base de données Orient.")
+    except DatabaseError:
+        raise
     except Exception as exc:
-        raise DatabaseError(f"Base de données inaccessible « {url.render_as_string()} » : {exc}") from exc
+        raise DatabaseError(f"Base de données inutilisable « {shown} » : {_french(exc)}.") from exc
     return engine
+
+
+def _ensure_audit_head(engine: Engine) -> None:
+    """The head record exists from the start, so that a log wiped with its head is detected."""
+    with engine.begin() as conn:
+        if conn.execute(select(AuditHeadRow.__table__)).first() is None:  # type: ignore[attr-defined]
+            conn.execute(insert(AuditHeadRow.__table__).values(id=1, seq=0, hash="0" * 64))  # type: ignore[attr-defined]
 
 
 def _sqlite_tuning(engine: Engine) -> None:
