@@ -7,6 +7,10 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from orient.assistant.directory.matching import Criteria
 
 EXIT_USAGE = 2
 
@@ -26,6 +30,24 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("scenario", help="fichier de scénario (voir spec/replay.md)")
     replay.add_argument("--db", help="base de données (URL SQLAlchemy ou fichier) ; jetable par défaut")
     replay.add_argument("--dossier", help="poursuivre ce dossier au lieu d'en créer un")
+
+    directory = sub.add_parser("directory", help="répertoire des établissements et des unités")
+    dir_sub = directory.add_subparsers(dest="directory_command", parser_class=_Parser, required=True)
+    search = dir_sub.add_parser("search", help="unités proposées pour des critères")
+    why = dir_sub.add_parser("why", help="pourquoi une unité n'est pas proposée")
+    why.add_argument("unit_id", help="identifiant de l'unité")
+    for p in (search, why):
+        p.add_argument("--specialty", required=True, help="code de spécialité (ex. cardiology)")
+        p.add_argument("--commune", required=True, help="commune du patient (nom, code postal ou INSEE)")
+        p.add_argument("--age", required=True, help="âge du patient en années")
+        p.add_argument("--needs", nargs="*", default=[], help="besoins : oxygen, bariatric_bed...")
+        p.add_argument("--isolation", help="portage : none_known, mdro, xdro, unknown")
+        p.add_argument("--db", help="base de données (URL SQLAlchemy ou fichier)")
+    search.add_argument("--limit", default="20", help="nombre d'unités (20 par défaut)")
+    search.add_argument("--json", action="store_true", help="liste JSON, comme « proposals » du replay")
+    imp = dir_sub.add_parser("import-ror", help="importer un export FHIR du ROR")
+    imp.add_argument("file", help="Bundle FHIR (JSON) de HealthcareService, Location, Organization")
+    imp.add_argument("--db", help="base de données (URL SQLAlchemy ou fichier)")
 
     audit = sub.add_parser("audit", help="journal d'audit")
     audit_sub = audit.add_subparsers(dest="audit_command", parser_class=_Parser, required=True)
@@ -91,11 +113,134 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+class UsageError(ValueError):
+    """A bad command-line argument; the message is French."""
+
+
+def criteria_from_args(args: argparse.Namespace) -> Criteria:
+    from orient.assistant.directory.communes import default_table
+    from orient.assistant.directory.matching import Criteria
+    from orient.dialogs.hnp import HNP
+    from orient.models.readers import ReadError, read_choice, read_int, read_multi
+
+    def field_choice(field_id: str, raw: str, flag: str) -> str:
+        spec = HNP.field(field_id)
+        try:
+            return read_choice(raw, spec.options)
+        except ReadError:
+            codes = ", ".join(code for code, _ in spec.options)
+            raise UsageError(f"{flag} « {raw} » inconnu ; valeurs possibles : {codes}.") from None
+
+    specialty = field_choice("request.specialty", args.specialty, "--specialty")
+    try:
+        age = read_int(args.age, min=0, max=120)
+    except ReadError:
+        raise UsageError(f"--age « {args.age} » : un âge en années entre 0 et 120 est attendu.") from None
+    needs: list[str] = []
+    if args.needs:
+        try:
+            needs = read_multi(",".join(args.needs), HNP.field("logistics.needs").options)
+        except ReadError:
+            codes = ", ".join(code for code, _ in HNP.field("logistics.needs").options)
+            raise UsageError(f"--needs « {' '.join(args.needs)} » : valeurs possibles : {codes}.") from None
+    isolation = field_choice("medical.isolation", args.isolation, "--isolation") if args.isolation else None
+    found = default_table().resolve(args.commune)
+    if found.commune is None:
+        if found.candidates:
+            listed = " ; ".join(c.label for c in found.candidates)
+            raise UsageError(f"--commune « {args.commune} » : plusieurs communes correspondent : {listed}.")
+        near = " ; ".join(c.label for c in found.suggestions)
+        raise UsageError(f"--commune « {args.commune} » : commune inconnue"
+                         + (f" ; orthographes proches : {near}." if near else "."))
+    commune = found.commune
+    if commune.lat is None or commune.lon is None:
+        raise UsageError(f"--commune « {args.commune} » : cette commune n'a pas de coordonnées.")
+    return Criteria(specialty, commune.lat, commune.lon, age, frozenset(needs), isolation)
+
+
+def _directory_index(db: str | None):  # type: ignore[no-untyped-def]
+    from sqlmodel import Session
+
+    from orient.assistant.store.db import open_engine
+    from orient.assistant.store.directory import load_index
+
+    engine = open_engine(db)
+    with Session(engine) as session:
+        index = load_index(session)
+    engine.dispose()
+    return index
+
+
+def cmd_directory(args: argparse.Namespace) -> int:
+    from orient.assistant.store.db import DatabaseError
+
+    name = f"orient directory {args.directory_command}"
+    try:
+        if args.directory_command == "import-ror":
+            return cmd_import_ror(args)
+        criteria = criteria_from_args(args)
+        limit = 20
+        if args.directory_command == "search":
+            if not args.limit.isdigit() or int(args.limit) < 1:
+                raise UsageError(f"--limit « {args.limit} » : un nombre entier positif est attendu.")
+            limit = int(args.limit)
+        index = _directory_index(args.db)
+    except (UsageError, DatabaseError) as exc:
+        sys.stderr.write(f"{name} : {exc}\n")
+        return EXIT_USAGE
+    if args.directory_command == "why":
+        if args.unit_id not in index.units:
+            sys.stderr.write(f"{name} : unité inconnue « {args.unit_id} » (identifiants : voir "
+                             "orient directory search).\n")
+            return EXIT_USAGE
+        sys.stdout.write(index.why_not(args.unit_id, criteria) + "\n")
+        return 0
+    result = index.search(criteria, limit=limit)
+    if args.json:
+        sys.stdout.write(json.dumps([p.as_json() for p in result.proposals], ensure_ascii=False, indent=2) + "\n")
+        return 0
+    lines = []
+    for rank, p in enumerate(result.proposals, 1):
+        demo = " [démo]" if p.unit.demo else ""
+        lines.append(f"{rank:>2}. {p.unit.name} — {p.establishment.name} ({p.unit.id}){demo}")
+        lines.extend(f"      · {reason}" for reason in p.reasons)
+    if not result.proposals:
+        lines.append("Aucune unité ne remplit les critères.")
+    if result.full:
+        lines.append(f"Complètes (listées à part) : {len(result.full)} unité(s) : "
+                     + ", ".join(f"{p.establishment.name} ({p.unit.id})" for p in result.full[:10]))
+    if result.more:
+        lines.append("D'autres unités remplissent les critères : augmentez --limit.")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+def cmd_import_ror(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from orient.assistant.directory import ror_import
+    from orient.assistant.store.db import open_engine
+
+    engine = open_engine(args.db)
+    try:
+        with Session(engine) as session:
+            report = ror_import.import_ror(session, args.file)
+    except ror_import.RorImportError as exc:
+        sys.stderr.write(f"orient directory import-ror : fichier refusé, rien n'a été importé : {exc}\n")
+        return EXIT_USAGE
+    finally:
+        engine.dispose()
+    sys.stdout.write(f"{report}\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "replay":
         return cmd_replay(args)
+    if args.command == "directory":
+        return cmd_directory(args)
     if args.command == "audit":
         return cmd_audit_verify(args)
     parser.print_help(sys.stdout)
