@@ -13,10 +13,11 @@ near the patient first and reads everything only when fewer than `limit` candida
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -108,6 +109,10 @@ class _Entry:
     lon: float
 
 
+RankKey = tuple[int, int, float, float, str]
+_Ranked = tuple[RankKey, _Entry]
+
+
 class DirectoryIndex:
     def __init__(self, establishments: Iterable[Establishment], units: Iterable[Unit],
                  response_minutes: Mapping[str, float] | None = None) -> None:
@@ -115,7 +120,9 @@ class DirectoryIndex:
         self.units: dict[str, Unit] = {}
         self.response_minutes = dict(response_minutes or {})
         self._grid: dict[str, dict[tuple[int, int], list[_Entry]]] = defaultdict(lambda: defaultdict(list))
-        self._all: dict[str, list[_Entry]] = defaultdict(list)
+        # the whole country, per activity, grouped by the unit properties the patient's criteria
+        # test, so that a national scan skips at once the groups that cannot match
+        self._all: dict[str, dict[tuple[Any, ...], list[_Entry]]] = defaultdict(lambda: defaultdict(list))
         for unit in units:
             self.units[unit.id] = unit
             est = self.establishments.get(unit.finess)
@@ -124,15 +131,17 @@ class DirectoryIndex:
             entry = _Entry(unit, est, est.lat, est.lon)
             for activity in set(unit.activities):
                 self._grid[activity][self._cell(est.lat, est.lon)].append(entry)
-                self._all[activity].append(entry)
+                self._all[activity][_signature(unit)].append(entry)
 
     @staticmethod
     def _cell(lat: float, lon: float) -> tuple[int, int]:
         return (math.floor(lat / CELL_DEG), math.floor(lon / CELL_DEG))
 
-    def _near(self, activity: str, lat: float, lon: float, radius_km: float) -> Iterable[_Entry]:
+    def _near(self, activity: str, c: Criteria, radius_km: float) -> Iterable[_Entry]:
+        lat, lon = c.lat, c.lon
         if radius_km == math.inf:
-            return self._all.get(activity, [])
+            return [e for group in self._all.get(activity, {}).values() if group
+                    and self._fits(group[0].unit, c) for e in group]
         grid = self._grid.get(activity)
         if not grid:
             return []
@@ -189,10 +198,10 @@ class DirectoryIndex:
                        else "unité déclarée dans le répertoire (ROR)")
         return Proposal(e.unit, e.est, km, band_of(km), minutes, tuple(reasons), c.specialty)
 
-    def _rank_key(self, p: Proposal) -> tuple[int, int, float, float, str]:
-        avail = 0 if p.unit.availability == Availability.AVAILABLE else 1
-        minutes = p.response_minutes if p.response_minutes is not None else math.inf
-        return (p.band, avail, minutes, p.distance_km, p.unit.id)
+    def _rank_key(self, e: _Entry, km: float) -> RankKey:
+        avail = 0 if e.unit.availability == Availability.AVAILABLE else 1
+        minutes = self.response_minutes.get(e.unit.id, math.inf)
+        return (band_of(km), avail, minutes, km, e.unit.id)
 
     def search(self, c: Criteria, limit: int = DEFAULT_LIMIT, offset: int = 0) -> SearchResult:
         wanted = offset + limit
@@ -200,30 +209,42 @@ class DirectoryIndex:
             candidates, full = self._collect(c, radius)
             if len(candidates) > wanted or radius == math.inf:
                 break
-        candidates.sort(key=self._rank_key)
-        full.sort(key=self._rank_key)
-        return SearchResult(candidates[offset:wanted], full, len(candidates) > wanted)
+        first = heapq.nsmallest(wanted, candidates, key=lambda item: item[0])
+        full_first = heapq.nsmallest(limit, full, key=lambda item: item[0])
+        return SearchResult(
+            [self._proposal(e, c, key[3]) for key, e in first[offset:]],
+            [self._proposal(e, c, key[3]) for key, e in full_first],
+            len(candidates) > wanted,
+        )
 
-    def _collect(self, c: Criteria, radius: float) -> tuple[list[Proposal], list[Proposal]]:
+    def _collect(self, c: Criteria, radius: float) -> tuple[list[_Ranked], list[_Ranked]]:
+        """Units within `radius` that match (and those that match but are full), with their rank
+        keys; the Proposal objects are built only for the ones returned."""
         seen: set[str] = set()
-        candidates: list[Proposal] = []
-        full: list[Proposal] = []
+        candidates: list[_Ranked] = []
+        full: list[_Ranked] = []
         for activity in SPECIALTY_ACTIVITIES.get(c.specialty, ()):
-            for e in self._near(activity, c.lat, c.lon, radius):
-                if e.unit.id in seen:
+            for e in self._near(activity, c, radius):
+                if e.unit.id in seen or not self._fits(e.unit, c):
                     continue
                 seen.add(e.unit.id)
                 km = distance_km(c.lat, c.lon, e.lat, e.lon)
                 if km >= radius:
                     continue
-                problem = self.failure(e.unit, c)
-                if problem is None:
-                    candidates.append(self._proposal(e, c, km))
-                elif e.unit.availability == Availability.FULL and self.failure(
-                    _with_availability(e.unit), c
-                ) is None:
-                    full.append(self._proposal(e, c, km))
+                item = (self._rank_key(e, km), e)
+                (full if e.unit.availability == Availability.FULL else candidates).append(item)
         return candidates, full
+
+    @staticmethod
+    def _fits(unit: Unit, c: Criteria) -> bool:
+        """The patient-side criteria (the activity is known from the index)."""
+        return (
+            unit.direct_admission
+            and unit.age_min <= c.age <= unit.age_max
+            and (c.isolation not in ISOLATION_NEEDED or unit.isolation_rooms)
+            and ("oxygen" not in c.needs or unit.oxygen)
+            and ("bariatric_bed" not in c.needs or unit.bariatric_beds)
+        )
 
     def why_not(self, unit_id: str, c: Criteria, limit: int = DEFAULT_LIMIT) -> str:
         """Why a unit is not proposed: the first criterion it fails, or its rank."""
@@ -243,16 +264,17 @@ class DirectoryIndex:
                 "premières sont proposées (demandez-en plus).")
 
 
-def _with_availability(unit: Unit) -> Unit:
-    return replace(unit, availability=Availability.AVAILABLE)
-
-
 try:
     from zoneinfo import ZoneInfo
 
     _PARIS: Any = ZoneInfo("Europe/Paris")
 except Exception:  # noqa: BLE001 - no time zone data: keep the stored offset
     _PARIS = None
+
+
+def _signature(unit: Unit) -> tuple[Any, ...]:
+    return (unit.direct_admission, unit.age_min, unit.age_max, unit.isolation_rooms, unit.oxygen,
+            unit.bariatric_beds)
 
 
 def _when(iso: str) -> str:
