@@ -6,7 +6,6 @@ import csv
 import io
 from datetime import date
 from importlib import resources
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -89,21 +88,9 @@ def test_finess_valid(finess: str, ok: bool) -> None:
 
 
 def _finess_numbers() -> list[str]:
-    """FINESS numbers of the 2020 extract: the package copy first, else the shared one."""
-    text: str | None = None
-    try:
-        package = resources.files("orient.assistant.directory")
-        res = package / "data" / "finess_hospitals_fr_2020.csv"
-        if res.is_file():
-            text = res.read_text(encoding="utf-8")
-    except (ModuleNotFoundError, FileNotFoundError):
-        text = None
-    if text is None:
-        shared = Path("/work/shared/data/finess_hospitals_fr_2020.csv")
-        if not shared.is_file():
-            pytest.skip("FINESS extract not available")
-        text = shared.read_text(encoding="utf-8")
-    return [row["finess_et"] for row in csv.DictReader(io.StringIO(text))]
+    """FINESS numbers of the 2020 extract shipped in the package."""
+    res = resources.files("orient.assistant.directory") / "data" / "finess_hospitals_fr_2020.csv"
+    return [row["finess_et"] for row in csv.DictReader(io.StringIO(res.read_text(encoding="utf-8")))]
 
 
 def test_finess_extract_all_valid() -> None:

@@ -230,7 +230,7 @@ def cmd_import_ror(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     finally:
         engine.dispose()
-    sys.stdout.write(f"{report}\n")
+    sys.stdout.write(report.summary_fr() + "\n")
     return 0
 
 

@@ -5,10 +5,14 @@ made here has `demo=True`, and every screen and output that shows one says so. A
 export (`orient directory import-ror`) replaces the demo units of the establishments it covers.
 
 Rules (see also docs/directory.md):
-1. Sites where nobody is admitted overnight get no unit, by name: day hospitals (HOPITAL DE JOUR,
-   HJ, HDJ), CMP, CMPP, CATTP, CASP, SMUR, schools and institutes (ECOLE, IFSI, INSTITUT DE
-   FORMATION), dialysis (DIALYSE), hospitalisation at home (HAD), consultations, imaging,
-   laboratories, transfusion, screening and vaccination centres, mobile teams, part-time care.
+1. Sites where nobody is admitted overnight get no unit, by name (compared without accents, dots or
+   repeated spaces): day or night care (any name with the word JOUR or NUIT, HJ, HDJ), CMP and its
+   variants (CMPP, CMPEA), CATTP, CASP, SMUR, schools and institutes (ECOLE, IFSI, INSTITUT DE
+   FORMATION), dialysis (DIALYSE, HEMODIALYSE...), hospitalisation at home (HAD, HOPITAL A DOMICILE),
+   consultations, imaging, laboratories, transfusion, screening and vaccination centres, mobile
+   teams, part-time care, therapeutic flats and workshops, and rehabilitation or long-stay sites
+   (SOINS DE SUITE, READAPTATION, SSR, MOYEN/LONG SEJOUR, USLD), which take no unscheduled acute
+   admission.
    Sites for children (ENFANTS, PEDIATRIE, INFANTO-JUVENILE, ADOLESCENTS) or maternity get no adult
    unit either.
 2. By category (FINESS TRE-R66):
@@ -40,15 +44,16 @@ from collections.abc import Iterable, Iterator
 
 from orient.dialogs.hnp import SPECIALTIES, SPECIALTY_ACTIVITIES
 from orient.models.directory import Availability, Establishment, Unit
+from orient.models.text import strip_accents
 
 SPECIALTY_LABELS = {code: label for code, label, _ in SPECIALTIES}
 
 _NO_ADMISSION = re.compile(
-    r"\b(HOPITAL DE JOUR|HOP\.? DE JOUR|HJ|HDJ|CMP|CMPP|CATTP|CASP|SMUR|ECOLE|IFSI|IFAS|INSTITUT DE "
-    r"FORMATION|DIALYSE|AUTODIALYSE|HAD|HOSPITALISATION A DOMICILE|CONSULTATIONS?|IRM|SCANNER|"
-    r"IMAGERIE|RADIOTHERAPIE|LABORATOIRE|TRANSFUSION|CDAG|DEPISTAGE|VACCINATION|ANTITUBERCULEUX|"
-    r"EQUIPE MOBILE|TEMPS PARTIEL|TP|ACCUEIL DE JOUR|CENTRE DE JOUR|HOPITAL DE NUIT|ATELIER|"
-    r"APPARTEMENT|POSTCURE|CSAPA|PMI|CAMSP|ENDOSCOPIE|PLATEFORME|PHARMACIE)\b"
+    r"\b(JOUR|HJ|HDJ|CMP\w*|CATTP|CASP|SMUR|ECOLE|IFSI|IFAS|INSTITUT DE FORMATION|\w*DIALYSE|HAD|"
+    r"(HOPITAL|HOSPITALISATION|HOSP) A DOMICILE|CONSULTATIONS?|IRM|SCANNER|IMAGERIE|RADIOTHERAPIE|"
+    r"LABORATOIRE|TRANSFUSION|CDAG|DEPISTAGE|VACCINATION|ANTITUBERCULEUX|EQUIPE MOBILE|"
+    r"TEMPS PARTIEL|TP|NUIT|ATELIER|APPARTEMENTS?|POSTCURE|CSAPA|PMI|CAMSP|ENDOSCOPIE|PLATEFORME|"
+    r"PHARMACIE|SOINS DE SUITE|READAPTATION|REEDUCATION|SSR|MOYEN SEJOUR|LONG SEJOUR|USLD)\b"
 )
 _CHILDREN = re.compile(r"\b(INFANTO\w*|ENFANTS?|PEDO\w*|PEDIATR\w*|ADOLESCENTS?|JUVENILE|MATERNITE)\b")
 _PSY = re.compile(r"\b(PSY\w*|SANTE MENTALE|HOSP\.? SANTE MENTALE)\b")
@@ -80,7 +85,11 @@ AGE_RANGE = {"acute_geriatrics": (65, 120), "old_age_psychiatry": (65, 120), "ps
 
 
 def _plain(name: str) -> str:
-    return name.upper().replace("É", "E").replace("È", "E").replace("-", " ")
+    """Upper case without accents; dotted initials joined (C.A.T.T.P. -> CATTP); other punctuation
+    as spaces, runs of spaces folded."""
+    text = strip_accents(name).upper()
+    text = re.sub(r"(?<=\b[A-Z])\.(?=[A-Z]\b)", "", text).replace(".", " ")
+    return " ".join(re.sub(r"[^A-Z0-9 ]", " ", text).split())
 
 
 def admits_patients(est: Establishment) -> bool:
