@@ -190,12 +190,16 @@ def test_full_units_are_listed_apart_not_proposed() -> None:
     assert result.full[0].distance_km == pytest.approx(2.0, abs=1e-6)
 
 
-def test_a_full_unit_said_listed_apart_is_in_the_full_list() -> None:
+def test_full_units_are_listed_within_the_searched_distance_only() -> None:
+    """25 available units within 4 km fill the proposals from the first band: a full unit at 2 km
+    is listed apart, one at 30 km (beyond every proposal) is not, and "why" says it is full."""
     pairs = [(est(f"0000001{k:02d}", 1.0 + k / 10), unit(f"0000001{k:02d}")) for k in range(25)]
     pairs.append((est("000000900", 30.0), unit("000000900", availability=F)))
+    pairs.append((est("000000901", 2.0), unit("000000901", availability=F)))
     idx = index(*pairs)
-    assert "listée à part" in idx.why_not("000000900-u", crit())
-    assert "000000900-u" in ids(idx.search(crit()).full)
+    result = idx.search(crit())
+    assert ids(result.full) == ["000000901-u"]
+    assert "complète" in idx.why_not("000000900-u", crit())
 
 
 def test_units_of_an_establishment_without_coordinates_are_not_proposed() -> None:

@@ -97,7 +97,7 @@ class Proposal:
 @dataclass
 class SearchResult:
     proposals: list[Proposal]
-    full: list[Proposal]  # units that match but are declared full, listed apart
+    full: list[Proposal]  # units within the searched distance that match but are full, listed apart
     more: bool  # candidates remain beyond the ones returned
 
 
@@ -175,7 +175,8 @@ class DirectoryIndex:
         if est is None or est.lat is None or est.lon is None:
             return "son établissement n'a pas de coordonnées géographiques"
         if unit.availability == Availability.FULL:
-            return "elle est déclarée complète (listée à part avec les unités complètes, non proposée)"
+            return ("elle est déclarée complète : les unités complètes ne sont pas proposées (celles "
+                    "qui sont à portée sont listées à part)")
         return None
 
     def _proposal(self, e: _Entry, c: Criteria, km: float) -> Proposal:
@@ -209,9 +210,6 @@ class DirectoryIndex:
             candidates, full = self._collect(c, radius)
             if len(candidates) > wanted or radius == math.inf:
                 break
-        radii = [r for r in (*BANDS_KM, math.inf) if r > radius]
-        while len(full) < limit and radii:  # full units are listed apart, never hidden
-            _, full = self._collect(c, radii.pop(0))
         first = heapq.nsmallest(wanted, candidates, key=lambda item: item[0])
         full_first = heapq.nsmallest(limit, full, key=lambda item: item[0])
         return SearchResult(
