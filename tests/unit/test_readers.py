@@ -26,7 +26,7 @@ from orient.models.readers import (
 )
 
 DELAY = [("today", "Aujourd'hui"), ("h24", "Sous 24 h"), ("h48", "Sous 48 h")]
-DELAY_LIST = "1. Aujourd'hui, 2. Sous 24 h, 3. Sous 48 h"
+DELAY_LIST = "1. Aujourd'hui ; 2. Sous 24 h ; 3. Sous 48 h"
 SPECIALTY = [
     ("gastro", "Gastro-entérologie"),
     ("geriatrie", "Gériatrie"),

@@ -76,13 +76,15 @@ def cmd_replay(args: argparse.Namespace) -> int:
         try:
             service = DossierService(engine)
             try:
-                report = replay.run(scenario, service, args.dossier)
+                report_id, report = replay.run_dossier(scenario, service, args.dossier)
             except LookupError as exc:
                 sys.stderr.write(f"orient replay : {exc}\n")
                 return EXIT_USAGE
         finally:
             engine.dispose()
     sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    sys.stderr.write(f"orient replay : dossier {report_id} (à poursuivre avec --db et --dossier)\n"
+                     if args.db else "")
     return 0
 
 

@@ -178,7 +178,7 @@ class Engine:
         text = typed if isinstance(typed, str) else str(typed)
         if not text.strip():
             if spec.required(state.answers):
-                err = ReadError("", expected_text(spec))
+                err = ReadError("", expected_text(spec, state.answers))
                 return self._refuse_input(state, spec, text, err)
             return self._apply(state, actor, spec, None, [], skipped=True)
         ctx = RuleContext(
@@ -336,11 +336,13 @@ class Engine:
     def edit(self, state: DossierState, actor: Actor, ref: str) -> Outcome:
         """Ask a field again so that its answer can be changed (by id or French label)."""
         matches = self.dialog.find(ref)
+        shown = " ".join(ref.split())
+        shown = shown if len(shown) <= 60 else shown[:57] + "…"
         if not matches:
-            return self._refuse(state, f"« {ref.strip()} » : aucune question de ce nom dans le dossier.")
+            return self._refuse(state, f"« {shown} » : aucune question de ce nom dans le dossier.")
         if len(matches) > 1:
             names = ", ".join(f"{f.label} ({f.id})" for f in matches[:8])
-            return self._refuse(state, f"« {ref.strip()} » désigne plusieurs questions : {names}.")
+            return self._refuse(state, f"« {shown} » désigne plusieurs questions : {names}.")
         spec = matches[0]
         if state.status == DossierStatus.SENT:
             return self._refuse(state, "Le dossier est envoyé : ses réponses ne peuvent plus changer.")

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from orient.assistant.service import DossierService
 from orient.assistant.store import accounts
 from orient.dialogs.hnp import HNP
-from orient.models.lifecycle import DossierStatus
+from orient.models.lifecycle import DOSSIER_STATUS_FR, DossierStatus
 from orient.models.users import Actor, Role, Scope
 
 KEYS = {"role", "answers", "choose", "sign", "send"}
@@ -89,6 +89,12 @@ def actor_for_role(service: DossierService, role: Role) -> Actor:
 
 def run(scenario: Scenario, service: DossierService, dossier_id: str | None = None) -> dict[str, Any]:
     """Replay a scenario on a new dossier (or continue `dossier_id`) and return the report."""
+    return run_dossier(scenario, service, dossier_id)[1]
+
+
+def run_dossier(scenario: Scenario, service: DossierService,
+                dossier_id: str | None = None) -> tuple[str, dict[str, Any]]:
+    """Like `run`, also giving the id of the dossier replayed."""
     actor = actor_for_role(service, scenario.role)
     step = service.open(actor, dossier_id) if dossier_id else service.create(actor)
     dossier_id = step.dossier_id
@@ -129,7 +135,7 @@ def run(scenario: Scenario, service: DossierService, dossier_id: str | None = No
     if scenario.choose is not None:
         if not done:
             errors.append(f"Choix des unités impossible : le dossier n'est pas complet "
-                          f"(statut « {state.status.value} »).")
+                          f"(statut « {DOSSIER_STATUS_FR[state.status]} »).")
         else:
             beyond = [p for p in scenario.choose if p > len(ranked)]
             if beyond:
@@ -147,7 +153,7 @@ def run(scenario: Scenario, service: DossierService, dossier_id: str | None = No
         errors.extend(send_obstacles(service, actor, dossier_id, service.chosen(actor, dossier_id)))
     state = service.state(actor, dossier_id)
     verification = service.verify_audit()
-    return {
+    return dossier_id, {
         "status": state.status.value,
         "asked": asked,
         "rejected": rejected,
@@ -170,7 +176,7 @@ def send_obstacles(service: DossierService, actor: Actor, dossier_id: str, chose
     if state.status == DossierStatus.BLOCKED:
         return ["Envoi impossible : le dossier est bloqué (signe de gravité, appelez le 15)."]
     if state.status != DossierStatus.SIGNED:
-        return [f"Envoi impossible : le dossier n'est pas signé (statut « {state.status.value} »)."]
+        return [f"Envoi impossible : le dossier n'est pas signé (statut « {DOSSIER_STATUS_FR[state.status]} »)."]
     if not chosen:
         return ["Envoi impossible : aucune unité choisie."]
     return ["Envoi impossible : l'envoi aux unités n'est pas encore disponible dans cette version."]

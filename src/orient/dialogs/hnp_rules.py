@@ -96,8 +96,8 @@ def commune(value: str, ctx: RuleContext) -> tuple[Any, list[Warning]]:
         listed = " ; ".join(c.label for c in found.candidates)
         raise ReadError(
             f"plusieurs communes correspondent : {listed}",
-            "le code INSEE de la commune voulue parmi ceux listés, ou la commune telle qu'elle "
-            f"est listée (par exemple « {found.candidates[0].label} »)",
+            "la commune voulue recopiée telle qu'elle est listée (par exemple "
+            f"« {found.candidates[0].label} »)",
         )
     near = " ; ".join(c.label for c in found.suggestions)
     reason = f"commune inconnue ; orthographes proches : {near}" if near else "commune inconnue"

@@ -145,19 +145,17 @@ class FieldSpec:
         return str(value)
 
 
-def options_text(options: tuple[tuple[str, str], ...]) -> str:
-    return ", ".join(f"{i}. {label}" for i, (_, label) in enumerate(options, 1))
-
-
-def expected_text(spec: FieldSpec) -> str:
+def expected_text(spec: FieldSpec, answers: Answers | None = None) -> str:
     """What the field expects, in French, for a refusal of an empty answer."""
     t = spec.type
     if spec.example:
         return spec.example
     if t == FieldType.CHOICE:
-        return f"une des options : {options_text(spec.options)}"
+        return f"une des options : {readers.options_list(spec.options)}"
+    if t == FieldType.MULTI and spec.required_when and spec.required_when(answers or {}):
+        return f"une ou plusieurs options séparées par des virgules : {readers.options_list(spec.options)}"
     if t == FieldType.MULTI:
-        return f"une ou plusieurs options séparées par des virgules, ou « aucun » : {options_text(spec.options)}"
+        return f"une ou plusieurs options séparées par des virgules, ou « aucun » : {readers.options_list(spec.options)}"
     if t in (FieldType.INT, FieldType.DEC) and spec.bounds:
         lo, hi = spec.bounds
         return f"un nombre entre {lo:g} et {hi:g}".replace(".", ",")
@@ -241,7 +239,6 @@ __all__ = [
     "RuleContext",
     "Warning",
     "expected_text",
-    "options_text",
     "read_answer",
     "read_value",
     "refusal_message",

@@ -359,8 +359,9 @@ def _key(s: str) -> str:
     return "".join(s.split())
 
 
-def _options_list(options: Sequence[tuple[str, str]]) -> str:
-    return ", ".join(f"{i}. {label}" for i, (_, label) in enumerate(options, 1))
+def options_list(options: Sequence[tuple[str, str]]) -> str:
+    """Options as shown in French: "1. Aujourd'hui ; 2. Sous 24 h ; 3. Sous 48 h"."""
+    return " ; ".join(f"{i}. {label}" for i, (_, label) in enumerate(options, 1))
 
 
 def _choose(
@@ -412,23 +413,25 @@ def read_choice(raw: str, options: Sequence[tuple[str, str]]) -> str:
     beginning of its label. Case, accents, apostrophes, hyphens, underscores and spaces are
     ignored in the comparison.
     """
-    expected = _options_list(options)
+    expected = options_list(options)
     raw = _as_str(raw, expected)
     return _choose(_fold_spaces(raw), options, expected, name_item=False)
 
 
-_NONE_WORDS = ("aucun", "aucune")
+# "non" too: "Le patient présente-t-il un de ces signes ?" is naturally answered "non"
+_NONE_WORDS = ("aucun", "aucune", "non")
 
 
 def read_multi(raw: str, options: Sequence[tuple[str, str]]) -> list[str]:
-    """Several options separated by commas or semicolons; ``aucun``/``aucune`` alone: none.
+    """Several options separated by commas or semicolons; ``aucun``/``aucune`` (or ``non``)
+    alone: none (unless an option is itself called so).
 
     Each item is read as in :func:`read_choice`; duplicates are removed keeping the first
     order; empty items are ignored. Returns the codes.
     """
     expected = (
         "les numéros des options, séparés par des virgules, ou « aucun » : "
-        + _options_list(options)
+        + options_list(options)
     )
     raw = _as_str(raw, expected)
     items = [_fold_spaces(p) for p in re.split(r"[,;]", raw)]
