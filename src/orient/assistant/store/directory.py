@@ -11,6 +11,7 @@ from sqlmodel import Session
 from orient.assistant.directory.catalogue import catalogue
 from orient.assistant.directory.establishments import read_establishments
 from orient.assistant.directory.matching import DirectoryIndex
+from orient.assistant.store.referrals import median_response_by_unit
 from orient.assistant.store.tables import ChosenUnitRow, EstablishmentRow, UnitRow
 from orient.models.directory import Availability, Establishment, Unit
 
@@ -66,7 +67,7 @@ def load_index(session: Session) -> DirectoryIndex:
     conn = session.connection()
     establishments = [_establishment(r) for r in conn.execute(select(EST))]
     units = [_unit(r) for r in conn.execute(select(UNIT))]
-    return DirectoryIndex(establishments, units, response_minutes={})
+    return DirectoryIndex(establishments, units, response_minutes=median_response_by_unit(session))
 
 
 def replace_units(session: Session, finess: set[str], units: list[Unit], source: str) -> None:

@@ -125,3 +125,77 @@ class ChosenUnitRow(SQLModel, table=True):
     dossier_id: str = Field(primary_key=True, foreign_key="dossier.id")
     unit_id: str = Field(primary_key=True, foreign_key="unit.id")
     position: int
+
+
+class TokenRow(SQLModel, table=True):
+    """An access token: only its SHA-256 is stored; it expires and can be revoked."""
+
+    __tablename__ = "access_token"
+
+    id: str = Field(primary_key=True)
+    user_id: str = Field(index=True, foreign_key="user_account.id")
+    token_hash: str = Field(index=True, unique=True)
+    label: str = ""
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+
+class UserUnitRow(SQLModel, table=True):
+    """A receiving-unit user is bound to one or more units."""
+
+    __tablename__ = "user_unit"
+
+    user_id: str = Field(primary_key=True, foreign_key="user_account.id")
+    unit_id: str = Field(primary_key=True)
+
+
+class ReferralRow(SQLModel, table=True):
+    """One referral per chosen unit (spec/lifecycle.md)."""
+
+    __tablename__ = "referral"
+
+    id: str = Field(primary_key=True)
+    dossier_id: str = Field(index=True, foreign_key="dossier.id")
+    unit_id: str = Field(index=True)
+    owner_rpps: str = Field(index=True)
+    status: str = Field(index=True)
+    timing: str
+    sent_at: datetime
+    deadline_at: datetime
+    read_at: datetime | None = None
+    answered_at: datetime | None = None  # first answer: accepted, refused or info_requested
+    admission_at: datetime | None = None
+    contact: str | None = None
+    reason: str | None = None  # refusal or cancellation reason code
+    reason_text: str | None = None
+    question: str | None = None  # information requested by the unit
+    info_answer: str | None = None
+    version: int = 0
+    updated_at: datetime
+
+
+class SendRow(SQLModel, table=True):
+    """An idempotency key and what its send created: a repeated send returns the same referrals."""
+
+    __tablename__ = "send_request"
+
+    key: str = Field(primary_key=True)
+    dossier_id: str = Field(index=True, foreign_key="dossier.id")
+    referral_ids: str  # JSON list
+    created_at: datetime
+
+
+class FeedEventRow(SQLModel, table=True):
+    """The live feed: durable events that dashboards and inboxes follow by sequence number."""
+
+    __tablename__ = "feed_event"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    at: datetime
+    kind: str
+    dossier_id: str | None = Field(default=None, index=True)
+    referral_id: str | None = None
+    unit_id: str | None = Field(default=None, index=True)
+    owner_rpps: str | None = Field(default=None, index=True)
+    status: str | None = None
