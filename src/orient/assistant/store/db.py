@@ -4,12 +4,13 @@ plain file path. SQLite files are created readable by their owner only."""
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import event, insert, inspect, select
+from sqlalchemy import event, insert, inspect, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
-from sqlmodel import SQLModel, create_engine
+from sqlmodel import create_engine
 
 from orient.assistant.store.tables import AuditHeadRow
 
@@ -90,7 +91,7 @@ def open_engine(
         else:
             engine = create_engine(url, pool_pre_ping=True)
         if not readonly:
-            SQLModel.metadata.create_all(engine)
+            migrate(engine)
             _ensure_audit_head(engine)
         else:
             present = set(inspect(engine).get_table_names())
@@ -101,6 +102,31 @@ def open_engine(
     except Exception as exc:
         raise DatabaseError(f"Base de données inutilisable « {shown} » : {_french(exc)}.") from exc
     return engine
+
+
+SCHEMA_HEAD = "0001"  # the latest migration in migrations/versions (checked by a test)
+
+
+def schema_version(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        if "alembic_version" not in inspect(conn).get_table_names():
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def migrate(engine: Engine) -> None:
+    """Create or upgrade the schema with the Alembic migrations shipped in the package (skipped
+    when the database is already at the latest one, so that opening stays fast)."""
+    if schema_version(engine) == SCHEMA_HEAD:
+        return
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("orient.assistant.store") / "migrations"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
 
 
 def _ensure_audit_head(engine: Engine) -> None:
