@@ -175,7 +175,8 @@ def doctor_full_report() -> dict[str, Any]:
 def test_replay_proposals_come_from_the_real_directory(doctor_full_report: dict[str, Any],
                                                        finess_numbers: set[str]) -> None:
     report = doctor_full_report
-    assert report["status"] in ("ready", "signed")
+    assert report["status"] == "sent"  # doctor_full.json chooses 1 and 2, signs and sends
+    assert [r["unit_id"] for r in report["referrals"]] == [p["unit_id"] for p in report["proposals"][:2]]
     assert report["dossier"]["request.specialty"] == "cardiology"
     proposals = report["proposals"]
     assert 2 <= len(proposals) <= 20

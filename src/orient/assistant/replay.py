@@ -8,14 +8,15 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 from sqlmodel import Session
 
-from orient.assistant.service import DossierService
+from orient.assistant.service import DossierService, SendError
 from orient.assistant.store import accounts
 from orient.dialogs.hnp import HNP
 from orient.models.lifecycle import DOSSIER_STATUS_FR, DossierStatus
-from orient.models.users import Actor, Role, Scope
+from orient.models.users import Actor, Role
 
 KEYS = {"role", "answers", "choose", "sign", "send"}
 ROLES = {"doctor": accounts.DEMO_DOCTOR, "secretary": accounts.DEMO_SECRETARY}
@@ -149,8 +150,13 @@ def run_dossier(scenario: Scenario, service: DossierService,
         signed = service.sign(actor, dossier_id, accounts.DEMO_DOCTOR.code or "")
         if not signed.ok:
             errors.append(signed.message or "Signature impossible.")
+    referrals: list[dict[str, Any]] = []
     if scenario.send:
-        errors.extend(send_obstacles(service, actor, dossier_id, service.chosen(actor, dossier_id)))
+        try:
+            sent = service.send(actor, dossier_id, key=str(uuid4()))
+            referrals = [{"id": r.id, "unit_id": r.unit_id, "status": r.status} for r in sent.referrals]
+        except SendError as exc:
+            errors.append(str(exc))
     state = service.state(actor, dossier_id)
     verification = service.verify_audit()
     return dossier_id, {
@@ -162,21 +168,7 @@ def run_dossier(scenario: Scenario, service: DossierService,
         "missing": service.missing(actor, dossier_id),
         "blocked_reason": service.blocked_reason(actor, dossier_id),
         "proposals": proposals,
-        "referrals": [],
+        "referrals": referrals,
         "errors": errors,
         "audit_ok": verification.ok,
     }
-
-
-def send_obstacles(service: DossierService, actor: Actor, dossier_id: str, chosen: list[str]) -> list[str]:
-    """Why the dossier cannot be sent now, in French (sending itself arrives with the hub)."""
-    state = service.state(actor, dossier_id)
-    if actor.role == Role.SECRETARY and not actor.has_scope(Scope.SEND):
-        return ["Envoi impossible : la délégation de la secrétaire n'inclut pas l'envoi (« send »)."]
-    if state.status == DossierStatus.BLOCKED:
-        return ["Envoi impossible : le dossier est bloqué (signe de gravité, appelez le 15)."]
-    if state.status != DossierStatus.SIGNED:
-        return [f"Envoi impossible : le dossier n'est pas signé (statut « {DOSSIER_STATUS_FR[state.status]} »)."]
-    if not chosen:
-        return ["Envoi impossible : aucune unité choisie."]
-    return ["Envoi impossible : l'envoi aux unités n'est pas encore disponible dans cette version."]

@@ -21,13 +21,15 @@ from orient.assistant.directory.matching import Criteria, DirectoryIndex, Search
 from orient.assistant.engine import Engine, Event, Lookups, Outcome, Question, ReviewSection
 from orient.assistant.store import accounts, audit, dossiers
 from orient.assistant.store import directory as directory_store
+from orient.assistant.store import referrals as referrals_store
+from orient.assistant.store.tables import ReferralRow
 from orient.dialogs.base import Dialog
 from orient.dialogs.hnp import HNP
 from orient.dialogs.hnp_rules import age_on
 from orient.models.dossier import DossierState
 from orient.models.fields import Warning
-from orient.models.lifecycle import DossierStatus
-from orient.models.users import Actor
+from orient.models.lifecycle import DOSSIER_STATUS_FR, DossierStatus
+from orient.models.users import Actor, Role, Scope
 
 try:
     from zoneinfo import ZoneInfo
@@ -55,6 +57,16 @@ class Step:
     duplicates: list[str] = field(default_factory=list)
     blocked_reason: str | None = None
     missing: list[str] = field(default_factory=list)
+
+
+class SendError(ValueError):
+    """Sending is not possible; the message is French."""
+
+
+@dataclass
+class SendResult:
+    referrals: list[ReferralRow]
+    repeated: bool  # the same send was already done: nothing new was created
 
 
 class DossierService:
@@ -165,19 +177,20 @@ class DossierService:
             session.commit()
             return self._step(engine, out.state, actor, out)
 
-    def back(self, actor: Actor, dossier_id: str) -> Step:
-        return self._run(actor, dossier_id, lambda e, s: e.back(s, actor), None)
+    def back(self, actor: Actor, dossier_id: str, base_version: int | None = None) -> Step:
+        return self._run(actor, dossier_id, lambda e, s: e.back(s, actor), base_version)
 
-    def edit(self, actor: Actor, dossier_id: str, ref: str) -> Step:
-        return self._run(actor, dossier_id, lambda e, s: e.edit(s, actor, ref), None)
+    def edit(self, actor: Actor, dossier_id: str, ref: str, base_version: int | None = None) -> Step:
+        return self._run(actor, dossier_id, lambda e, s: e.edit(s, actor, ref), base_version)
 
-    def cancel_change(self, actor: Actor, dossier_id: str) -> Step:
-        return self._run(actor, dossier_id, lambda e, s: e.cancel_change(s, actor), None)
+    def cancel_change(self, actor: Actor, dossier_id: str, base_version: int | None = None) -> Step:
+        return self._run(actor, dossier_id, lambda e, s: e.cancel_change(s, actor), base_version)
 
-    def sign(self, actor: Actor, dossier_id: str, code: str) -> Step:
+    def sign(self, actor: Actor, dossier_id: str, code: str, base_version: int | None = None) -> Step:
+        """The doctor signs what they saw: with `base_version`, a dossier changed since is refused."""
         with Session(self.db) as session:
             ok = bool(actor.rpps) and accounts.doctor_code_ok(session, actor.rpps or "", code)
-        return self._run(actor, dossier_id, lambda e, s: e.sign(s, actor, ok), None)
+        return self._run(actor, dossier_id, lambda e, s: e.sign(s, actor, ok), base_version)
 
     def review(self, actor: Actor, dossier_id: str) -> list[ReviewSection]:
         with Session(self.db) as session:
@@ -250,7 +263,7 @@ class DossierService:
             return f"Unité(s) inconnue(s) : {', '.join(unknown)}."
         with Session(self.db) as session:
             state = self._load_for(session, actor, dossier_id)
-            if state.status not in (DossierStatus.READY, DossierStatus.SIGNED):
+            if state.status not in (DossierStatus.READY, DossierStatus.SIGNED, DossierStatus.SENT):
                 return (f"Choix des unités impossible : le dossier n'est pas complet "
                         f"(statut « {state.status.value} »).")
             directory_store.set_chosen_units(session, dossier_id, list(dict.fromkeys(unit_ids)))
@@ -258,6 +271,62 @@ class DossierService:
                 "units_chosen", detail=",".join(unit_ids))]))
             session.commit()
         return None
+
+    def send(self, actor: Actor, dossier_id: str, key: str) -> SendResult:
+        """Create one referral per chosen unit, exactly once: the same key (a retry, a lost reply,
+        a crash and resume) returns the same referrals, and a dossier already sent to those
+        units is never sent twice, whoever asks."""
+        key = key.strip()
+        if not 8 <= len(key) <= 200:
+            raise SendError("Clé d'idempotence invalide : de 8 à 200 caractères attendus.")
+        now = datetime.now(UTC)
+        with Session(self.db) as session:
+            state = dossiers.load(session, dossier_id, lock=True)
+            if not actor.acts_for(state.owner_rpps):
+                raise dossiers.NotFound(f"Dossier introuvable : « {dossier_id} ».")
+            earlier = referrals_store.previous_send(session, key)
+            if earlier is not None:
+                if earlier[0] != dossier_id:
+                    raise SendError("Cette clé d'idempotence a déjà servi pour un autre dossier.")
+                return SendResult(self._referrals(session, earlier[1]), repeated=True)
+            self._check_send(actor, state)
+            chosen = directory_store.chosen_units(session, dossier_id)
+            existing = referrals_store.referrals_of(session, dossier_id)
+            new_units = [u for u in chosen if u not in {r.unit_id for r in existing}]
+            if not chosen:
+                raise SendError("Envoi impossible : aucune unité choisie.")
+            if not new_units:  # already sent to every chosen unit: the same set, never a copy
+                ids = [r.id for r in existing if r.unit_id in chosen]
+                referrals_store.record_send(session, key, dossier_id, ids, now)
+                session.commit()
+                return SendResult(self._referrals(session, ids), repeated=True)
+            ids = referrals_store.create_referrals(
+                session, key=key, dossier_id=dossier_id, owner_rpps=state.owner_rpps,
+                timing=state.answers.get("request.timing", "within_48h"), unit_ids=new_units, now=now)
+            events = [Event("sent", detail=f"{len(ids)} demande(s) : {','.join(new_units)}")]
+            if state.status != DossierStatus.SENT:
+                events.append(Event("status_changed", detail=f"{state.status.value}->sent"))
+                state.status = DossierStatus.SENT
+                dossiers.save(session, state, set(), actor_id=actor.user_id, base_version=state.version)
+            audit.append(session, self._records(actor, dossier_id, events), at=now)
+            session.commit()
+            return SendResult(self._referrals(session, ids), repeated=False)
+
+    def _check_send(self, actor: Actor, state: DossierState) -> None:
+        if actor.role == Role.SECRETARY and not actor.has_scope(Scope.SEND):
+            raise SendError("Envoi impossible : la délégation de la secrétaire n'inclut pas l'envoi (« send »).")
+        if state.status == DossierStatus.BLOCKED:
+            raise SendError("Envoi impossible : le dossier est bloqué (signe de gravité, appelez le 15).")
+        if state.status not in (DossierStatus.SIGNED, DossierStatus.SENT):
+            raise SendError(f"Envoi impossible : le dossier n'est pas signé (statut "
+                            f"« {DOSSIER_STATUS_FR[state.status]} »).")
+        if state.signature is None or state.signature.answers_hash != state.answers_hash():
+            raise SendError("Envoi impossible : la signature ne correspond plus aux réponses.")
+
+    @staticmethod
+    def _referrals(session: Session, ids: list[str]) -> list[ReferralRow]:
+        found = [referrals_store.get(session, i) for i in ids]
+        return [r for r in found if r is not None]
 
     def chosen(self, actor: Actor, dossier_id: str) -> list[str]:
         with Session(self.db) as session:

@@ -28,9 +28,12 @@ DOSSIER = DossierRow.__table__  # type: ignore[attr-defined]
 ANSWER = AnswerRow.__table__  # type: ignore[attr-defined]
 
 
-def load(session: Session, dossier_id: str) -> DossierState:
+def load(session: Session, dossier_id: str, *, lock: bool = False) -> DossierState:
+    """The dossier's state; with `lock`, its row stays locked until the transaction ends
+    (PostgreSQL; SQLite transactions already hold the database's write lock)."""
     conn = session.connection()
-    row = conn.execute(select(DOSSIER).where(DOSSIER.c.id == dossier_id)).first()
+    query = select(DOSSIER).where(DOSSIER.c.id == dossier_id)
+    row = conn.execute(query.with_for_update() if lock else query).first()
     if row is None:
         raise NotFound(f"Dossier introuvable : « {dossier_id} ».")
     state = DossierState(
@@ -42,10 +45,10 @@ def load(session: Session, dossier_id: str) -> DossierState:
         signature=Signature(**json.loads(row.signature_json)) if row.signature_json else None,
         version=row.version,
     )
-    query = select(ANSWER.c.field_id, ANSWER.c.value_json, ANSWER.c.skipped).where(
+    answers = select(ANSWER.c.field_id, ANSWER.c.value_json, ANSWER.c.skipped).where(
         ANSWER.c.dossier_id == dossier_id
     )
-    for field_id, value_json, skipped in conn.execute(query):
+    for field_id, value_json, skipped in conn.execute(answers):
         if skipped:
             state.skipped.add(field_id)
         else:

@@ -83,9 +83,13 @@ def create_referrals(session: Session, *, key: str, dossier_id: str, owner_rpps:
         ))
         feed(session, "referral_sent", at=now, dossier_id=dossier_id, referral_id=referral_id,
              unit_id=unit_id, owner_rpps=owner_rpps, status=R.SENT.value)
+    record_send(session, key, dossier_id, ids, now)
+    return ids
+
+
+def record_send(session: Session, key: str, dossier_id: str, ids: list[str], now: datetime) -> None:
     session.connection().execute(insert(SEND).values(
         key=key, dossier_id=dossier_id, referral_ids=json.dumps(ids), created_at=now))
-    return ids
 
 
 # -- status changes ------------------------------------------------------------------------
