@@ -15,6 +15,10 @@ if TYPE_CHECKING:
 EXIT_USAGE = 2
 
 
+class UsageError(ValueError):
+    """A bad command-line argument; the message is French."""
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
@@ -115,49 +119,10 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 1
 
 
-class UsageError(ValueError):
-    """A bad command-line argument; the message is French."""
-
-
 def criteria_from_args(args: argparse.Namespace) -> Criteria:
-    from orient.assistant.directory.communes import default_table
-    from orient.assistant.directory.matching import Criteria
-    from orient.dialogs.hnp import HNP
-    from orient.models.readers import ReadError, read_choice, read_int, read_multi
+    from orient.assistant.directory.criteria import criteria_from_text
 
-    def field_choice(field_id: str, raw: str, flag: str) -> str:
-        spec = HNP.field(field_id)
-        try:
-            return read_choice(raw, spec.options)
-        except ReadError:
-            codes = ", ".join(code for code, _ in spec.options)
-            raise UsageError(f"{flag} « {raw} » inconnu ; valeurs possibles : {codes}.") from None
-
-    specialty = field_choice("request.specialty", args.specialty, "--specialty")
-    try:
-        age = read_int(args.age, min=0, max=120)
-    except ReadError:
-        raise UsageError(f"--age « {args.age} » : un âge en années entre 0 et 120 est attendu.") from None
-    needs: list[str] = []
-    if args.needs:
-        try:
-            needs = read_multi(",".join(args.needs), HNP.field("logistics.needs").options)
-        except ReadError:
-            codes = ", ".join(code for code, _ in HNP.field("logistics.needs").options)
-            raise UsageError(f"--needs « {' '.join(args.needs)} » : valeurs possibles : {codes}.") from None
-    isolation = field_choice("medical.isolation", args.isolation, "--isolation") if args.isolation else None
-    found = default_table().resolve(args.commune)
-    if found.commune is None:
-        if found.candidates:
-            listed = " ; ".join(c.label for c in found.candidates)
-            raise UsageError(f"--commune « {args.commune} » : plusieurs communes correspondent : {listed}.")
-        near = " ; ".join(c.label for c in found.suggestions)
-        raise UsageError(f"--commune « {args.commune} » : commune inconnue"
-                         + (f" ; orthographes proches : {near}." if near else "."))
-    commune = found.commune
-    if commune.lat is None or commune.lon is None:
-        raise UsageError(f"--commune « {args.commune} » : cette commune n'a pas de coordonnées.")
-    return Criteria(specialty, commune.lat, commune.lon, age, frozenset(needs), isolation)
+    return criteria_from_text(args.specialty, args.commune, args.age, args.needs, args.isolation)
 
 
 def _directory_index(db: str | None):  # type: ignore[no-untyped-def]
@@ -174,6 +139,7 @@ def _directory_index(db: str | None):  # type: ignore[no-untyped-def]
 
 
 def cmd_directory(args: argparse.Namespace) -> int:
+    from orient.assistant.directory.criteria import CriteriaError
     from orient.assistant.store.db import DatabaseError
 
     name = f"orient directory {args.directory_command}"
@@ -187,7 +153,7 @@ def cmd_directory(args: argparse.Namespace) -> int:
                 raise UsageError(f"--limit « {args.limit} » : un nombre entier positif est attendu.")
             limit = int(args.limit)
         index = _directory_index(args.db)
-    except (UsageError, DatabaseError) as exc:
+    except (CriteriaError, UsageError, DatabaseError) as exc:
         sys.stderr.write(f"{name} : {exc}\n")
         return EXIT_USAGE
     if args.directory_command == "why":

@@ -18,7 +18,15 @@ from sqlmodel import Session
 from orient.assistant.directory.communes import default_table
 from orient.assistant.directory.icd10 import default_icd10
 from orient.assistant.directory.matching import Criteria, DirectoryIndex, SearchResult
-from orient.assistant.engine import Engine, Event, Lookups, Outcome, Question, ReviewSection
+from orient.assistant.engine import (
+    Engine,
+    Event,
+    Lookups,
+    Outcome,
+    Question,
+    ReviewSection,
+    SectionProgress,
+)
 from orient.assistant.store import accounts, audit, dossiers
 from orient.assistant.store import directory as directory_store
 from orient.assistant.store import referrals as referrals_store
@@ -57,6 +65,7 @@ class Step:
     duplicates: list[str] = field(default_factory=list)
     blocked_reason: str | None = None
     missing: list[str] = field(default_factory=list)
+    progress: list[SectionProgress] = field(default_factory=list)
 
 
 class SendError(ValueError):
@@ -118,6 +127,7 @@ class DossierService:
             duplicates=list(out.duplicates) if out else [],
             blocked_reason=engine.blocked_reason(state),
             missing=engine.missing(state),
+            progress=engine.progress(state, actor),
         )
 
     def _asked(self, question: Question | None) -> list[Event]:
@@ -210,6 +220,10 @@ class DossierService:
             with Session(self.db) as session:
                 self._index = directory_store.load_index(session)
         return self._index
+
+    def refresh_directory(self) -> None:
+        """Rebuild the matching index on next use (availability or units changed)."""
+        self._index = None
 
     def criteria(self, state: DossierState) -> Criteria | str:
         """Matching criteria from the dossier, or the French reason why there are none yet."""
@@ -332,6 +346,12 @@ class DossierService:
         with Session(self.db) as session:
             self._load_for(session, actor, dossier_id)
             return directory_store.chosen_units(session, dossier_id)
+
+    def record(self, actor: Actor, dossier_id: str | None, event: str, detail: str | None = None) -> None:
+        """Audit a step that changes nothing (a read, an opening)."""
+        with Session(self.db) as session:
+            audit.append(session, self._records(actor, dossier_id or "", [Event(event, detail=detail)]))
+            session.commit()
 
     def verify_audit(self) -> audit.Verification:
         with Session(self.db) as session:

@@ -107,13 +107,17 @@ def actor_for(session: Session, user_id: str, doctor_rpps: str | None = None,
     raise AccessError("Aucune délégation active d'un médecin pour cette secrétaire.")
 
 
+def find_doctor(session: Session, rpps: str) -> UserRow | None:
+    return session.exec(select(UserRow).where(UserRow.rpps == rpps)).first()
+
+
 def doctor_name(session: Session, rpps: str) -> str:
-    user = session.exec(select(UserRow).where(UserRow.rpps == rpps)).first()
+    user = find_doctor(session, rpps)
     if user is None:
         raise AccessError(f"Aucun médecin enregistré avec le RPPS {rpps}.")
     return user.name
 
 
 def doctor_code_ok(session: Session, rpps: str, code: str) -> bool:
-    user = session.exec(select(UserRow).where(UserRow.rpps == rpps)).first()
+    user = find_doctor(session, rpps)
     return user is not None and check_code(code, user.code_hash)

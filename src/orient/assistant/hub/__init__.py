@@ -1,0 +1,1 @@
+"""The hub: the platform as an HTTP API."""

@@ -1,0 +1,235 @@
+"""The hub: the platform as an HTTP API (FastAPI). It runs the engine, so that every rule is
+enforced in one place and a secretary and a doctor on two machines share one conversation.
+
+`create_app(hub)` receives its collaborators (database, clock), so tests pass their own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Depends, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Engine as DbEngine
+from sqlmodel import Session
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import orient
+from orient.assistant.hub.auth import AuthError, Principal, principal_for
+from orient.assistant.service import DossierService, SendError, paris_now
+from orient.assistant.store.accounts import AccessError
+from orient.assistant.store.dossiers import NotFound, StaleWrite
+from orient.assistant.store.referrals import ReferralError
+from orient.models.users import Role
+
+MAX_BODY = 64 * 1024
+VERSION = "0.1.0"
+
+
+@dataclass
+class Hub:
+    """What the hub runs on. `clock` gives the current time (tests control it)."""
+
+    db: DbEngine
+    clock: Callable[[], datetime] = paris_now
+    service: DossierService = field(init=False)
+    poll_seconds: float = 0.25  # how often a waiting feed request looks for new events
+    notifier: Any = None  # PostgreSQL LISTEN/NOTIFY listener, when on PostgreSQL
+
+    def __post_init__(self) -> None:
+        self.service = DossierService(self.db, clock=self.clock)
+
+    def now(self) -> datetime:
+        return self.clock().astimezone(UTC)
+
+    def session(self) -> Session:
+        return Session(self.db)
+
+
+class Forbidden(PermissionError):
+    """403: the role may not do this; the message is French."""
+
+
+class Conflict(RuntimeError):
+    """409 with the current state."""
+
+    def __init__(self, message: str, current: Any = None) -> None:
+        super().__init__(message)
+        self.current = current
+
+
+class BadRequest(ValueError):
+    """400/422 with a French message."""
+
+
+def hub_of(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+def principal(request: Request, authorization: str | None = Header(None)) -> Principal:
+    token = None
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
+        token = value.strip() if scheme.lower() == "bearer" else None
+    hub = hub_of(request)
+    with hub.session() as session:
+        found = principal_for(session, token, hub.now())
+    request.state.principal = found
+    return found
+
+
+def require(*roles: Role) -> Callable[[Principal], Principal]:
+    def check(who: Principal = Depends(principal)) -> Principal:
+        if who.role not in roles:
+            names = ", ".join(r.value for r in roles)
+            raise Forbidden(f"Action réservée aux rôles : {names} (vous êtes « {who.role.value} »).")
+        return who
+
+    return check
+
+
+_TYPE_FR = {
+    "missing": "champ obligatoire manquant",
+    "extra_forbidden": "champ inconnu",
+    "string_type": "texte attendu",
+    "int_type": "nombre entier attendu",
+    "int_parsing": "nombre entier attendu",
+    "bool_type": "vrai ou faux attendu",
+    "list_type": "liste attendue",
+    "datetime_type": "date et heure attendues (ISO 8601)",
+    "datetime_parsing": "date et heure attendues (ISO 8601)",
+    "datetime_from_date_parsing": "date et heure attendues (ISO 8601)",
+    "literal_error": "valeur non permise",
+    "string_too_short": "texte trop court",
+    "string_too_long": "texte trop long",
+    "too_short": "liste trop courte",
+    "too_long": "liste trop longue",
+    "greater_than_equal": "valeur trop petite",
+    "json_invalid": "JSON invalide",
+    "model_attributes_type": "objet JSON attendu",
+    "dict_type": "objet JSON attendu",
+}
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    out = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "corps"
+        message = _TYPE_FR.get(err.get("type", ""), "valeur invalide")
+        if err.get("type") == "literal_error":
+            expected = (err.get("ctx") or {}).get("expected")
+            message += f" (attendu : {expected})" if expected else ""
+        out.append({"field": where, "message": message})
+    return out
+
+
+class BodyLimit:
+    """Refuse bodies over MAX_BODY bytes (413) before the application reads them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+            await _too_large(send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await _too_large(send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send) -> None:
+    body = json.dumps({"detail": f"Requête trop volumineuse (au plus {MAX_BODY // 1024} Kio)."},
+                      ensure_ascii=False).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json; charset=utf-8")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _json(status: int, detail: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"detail": detail, **extra}, status_code=status)
+
+
+def create_app(hub: Hub) -> FastAPI:
+    app = FastAPI(
+        title="Orient hub",
+        version=VERSION,
+        description="Demandes d'hospitalisation non programmée (HNP) : dossiers, envoi, réponses.",
+    )
+    app.state.hub = hub
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_r: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _validation_errors(exc)
+        listed = " ; ".join(f"« {e['field']} » : {e['message']}" for e in errors)
+        return _json(422, f"Requête invalide : {listed}.", errors=errors)
+
+    @app.exception_handler(AuthError)
+    async def unauthenticated(_r: Request, exc: AuthError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+    for kind, status in ((Forbidden, 403), (AccessError, 404), (NotFound, 404), (SendError, 409),
+                         (ReferralError, 409), (BadRequest, 422)):
+        app.add_exception_handler(kind, _handler(status))
+
+    @app.exception_handler(StaleWrite)
+    async def stale(_r: Request, exc: StaleWrite) -> JSONResponse:
+        return _json(409, str(exc))
+
+    @app.exception_handler(Conflict)
+    async def conflict(_r: Request, exc: Conflict) -> JSONResponse:
+        return _json(409, str(exc), current=exc.current)
+
+    @app.get("/health", tags=["système"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/version", tags=["système"])
+    def version() -> dict[str, str]:
+        return {"version": getattr(orient, "__version__", VERSION)}
+
+    from orient.assistant.hub import routes_admin, routes_dossiers, routes_feed, routes_referrals
+
+    app.include_router(routes_dossiers.router)
+    app.include_router(routes_referrals.router)
+    app.include_router(routes_feed.router)
+    app.include_router(routes_admin.router)
+    app.add_middleware(BodyLimit)
+    return app
+
+
+def _handler(status: int) -> Callable[[Request, Exception], Any]:
+    async def handle(_r: Request, exc: Exception) -> JSONResponse:
+        return _json(status, str(exc))
+
+    return handle
+
+
+def sessions(request: Request) -> Iterator[Session]:
+    with hub_of(request).session() as session:
+        yield session

@@ -1,0 +1,253 @@
+"""Dossier endpoints: the conversation, review, proposals, choice, signature and sending."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlmodel import Session, select
+
+from orient.assistant.engine import Question
+from orient.assistant.hub import schemas as s
+from orient.assistant.hub.app import Conflict, Forbidden, Hub, hub_of, require
+from orient.assistant.hub.auth import Principal
+from orient.assistant.hub.views import referral_out
+from orient.assistant.service import Step
+from orient.assistant.store import accounts
+from orient.assistant.store.dossiers import NotFound, StaleWrite, load
+from orient.assistant.store.tables import DelegationRow, DossierRow
+from orient.models.users import Actor, Role, Scope
+
+router = APIRouter(prefix="/dossiers", tags=["dossiers"])
+FILLERS = require(Role.DOCTOR, Role.SECRETARY)
+
+
+def actor_of(hub: Hub, who: Principal, doctor_rpps: str | None) -> Actor:
+    """The doctor acts for themself; a secretary under the delegation of the dossier's doctor."""
+    if who.role == Role.DOCTOR:
+        return Actor(who.user_id, Role.DOCTOR, who.name, rpps=who.rpps)
+    if who.role != Role.SECRETARY:
+        raise Forbidden("Seuls un médecin ou une secrétaire déléguée accèdent aux dossiers.")
+    with hub.session() as session:
+        return accounts.actor_for(session, who.user_id, doctor_rpps, now=hub.now())
+
+
+def actor_for_dossier(hub: Hub, who: Principal, dossier_id: str) -> Actor:
+    with hub.session() as session:
+        row = session.get(DossierRow, dossier_id)
+    if row is None:
+        raise NotFound(f"Dossier introuvable : « {dossier_id} ».")
+    try:
+        actor = actor_of(hub, who, row.owner_rpps)
+    except accounts.AccessError:
+        raise NotFound(f"Dossier introuvable : « {dossier_id} ».") from None
+    if not actor.acts_for(row.owner_rpps):
+        raise NotFound(f"Dossier introuvable : « {dossier_id} ».")
+    return actor
+
+
+def question_out(hub: Hub, q: Question | None) -> s.QuestionOut | None:
+    if q is None:
+        return None
+    spec = q.field
+    dialog = hub.service.dialog
+    return s.QuestionOut(
+        field=spec.id, label=spec.label, section=spec.section,
+        section_title=dialog.section_title(spec.section), question=spec.question, why=spec.why,
+        type=spec.type.value, required=q.required, options=list(spec.options), current=q.current,
+        changing=q.changing, suggestions=list(q.suggestions),
+    )
+
+
+def step_out(hub: Hub, step: Step) -> s.StepOut:
+    return s.StepOut(
+        ok=step.ok, dossier_id=step.dossier_id, status=step.status.value, version=step.version,
+        question=question_out(hub, step.question), message=step.message,
+        warnings=[s.WarningOut(field=w.field, code=w.code, message=w.message) for w in step.warnings],
+        duplicates=step.duplicates, blocked_reason=step.blocked_reason, missing=step.missing,
+        progress=[s.ProgressOut(section=p.section, title=p.title, answered=p.answered, total=p.total)
+                  for p in step.progress],
+    )
+
+
+def shows_medical(actor: Actor) -> bool:
+    return actor.role == Role.DOCTOR or actor.has_scope(Scope.READ_MEDICAL)
+
+
+def visible_answers(answers: dict[str, Any], actor: Actor) -> dict[str, Any]:
+    if shows_medical(actor):
+        return dict(answers)
+    return {k: v for k, v in answers.items() if not k.startswith("medical.")}
+
+
+def guarded(hub: Hub, actor: Actor, dossier_id: str, run: Any) -> s.StepOut:
+    """Run a versioned write; a stale one is refused with the current state (409)."""
+    try:
+        return step_out(hub, run())
+    except StaleWrite as exc:
+        current = hub.service.open(actor, dossier_id)
+        raise Conflict(str(exc), current=step_out(hub, current).model_dump(mode="json")) from None
+
+
+@router.post("", status_code=201, response_model=s.StepOut)
+def create(body: s.NewDossier, request: Request, who: Principal = Depends(FILLERS)) -> s.StepOut:
+    hub = hub_of(request)
+    actor = actor_of(hub, who, body.doctor_rpps)
+    return step_out(hub, hub.service.create(actor))
+
+
+@router.get("", response_model=list[s.DossierSummary])
+def list_dossiers(request: Request, who: Principal = Depends(FILLERS)) -> list[s.DossierSummary]:
+    hub = hub_of(request)
+    with hub.session() as session:
+        owners = _owners(session, who, hub)
+        rows = session.exec(select(DossierRow).where(DossierRow.owner_rpps.in_(owners))  # type: ignore[attr-defined]
+                            .order_by(DossierRow.updated_at.desc())).all()  # type: ignore[attr-defined]
+        out = []
+        for row in rows:
+            answers = load(session, row.id).answers
+            patient = " ".join(str(answers.get(k, "")) for k in ("patient.birth_name", "patient.first_names"))
+            out.append(s.DossierSummary(id=row.id, status=row.status, version=row.version,
+                                        patient=patient.strip() or "(patient non renseigné)",
+                                        updated_at=row.updated_at))
+        return out
+
+
+def _owners(session: Session, who: Principal, hub: Hub) -> list[str]:
+    if who.role == Role.DOCTOR:
+        return [who.rpps or ""]
+    now = hub.now()
+    rows = session.exec(select(DelegationRow).where(DelegationRow.secretary_id == who.user_id)).all()
+    return [r.doctor_rpps for r in rows if accounts.delegation_of(r).active(now)]
+
+
+@router.get("/{dossier_id}", response_model=s.DossierOut)
+def read(dossier_id: str, request: Request, who: Principal = Depends(FILLERS)) -> s.DossierOut:
+    hub = hub_of(request)
+    actor = actor_for_dossier(hub, who, dossier_id)
+    step = hub.service.open(actor, dossier_id)
+    state = hub.service.state(actor, dossier_id)
+    medical = shows_medical(actor)
+    hub.service.record(actor, dossier_id, "dossier_read",
+                       "volet médical inclus" if medical else "volet médical masqué")
+    return s.DossierOut(
+        id=state.id, status=state.status.value, version=state.version, owner_rpps=state.owner_rpps,
+        answers=visible_answers(state.answers, actor), medical_hidden=not medical,
+        missing=step.missing, blocked_reason=step.blocked_reason, signed=state.signature is not None,
+        chosen_units=hub.service.chosen(actor, dossier_id), question=question_out(hub, step.question),
+    )
+
+
+@router.post("/{dossier_id}/answer", response_model=s.StepOut)
+def answer(dossier_id: str, body: s.AnswerIn, request: Request,
+           who: Principal = Depends(FILLERS)) -> s.StepOut:
+    hub = hub_of(request)
+    actor = actor_for_dossier(hub, who, dossier_id)
+    return guarded(hub, actor, dossier_id,
+                   lambda: hub.service.answer(actor, dossier_id, body.text, body.version))
+
+
+@router.post("/{dossier_id}/back", response_model=s.StepOut)
+def back(dossier_id: str, body: s.VersionIn, request: Request,
+         who: Principal = Depends(FILLERS)) -> s.StepOut:
+    hub = hub_of(request)
+    actor = actor_for_dossier(hub, who, dossier_id)
+    return guarded(hub, actor, dossier_id, lambda: hub.service.back(actor, dossier_id, body.version))
+
+
+@router.post("/{dossier_id}/edit", response_model=s.StepOut)
+def edit(dossier_id: str, body: s.EditIn, request: Request,
+         who: Principal = Depends(FILLERS)) -> s.StepOut:
+    hub = hub_of(request)
+    actor = actor_for_dossier(hub, who, dossier_id)
+    return guarded(hub, actor, dossier_id,
+                   lambda: hub.service.edit(actor, dossier_id, body.field, body.version))
+
+
+@router.post("/{dossier_id}/cancel-change", response_model=s.StepOut)
+def cancel_change(dossier_id: str, body: s.VersionIn, request: Request,
+                  who: Principal = Depends(FILLERS)) -> s.StepOut:
+    hub = hub_of(request)
+    actor = actor_for_dossier(hub, who, dossier_id)
+    return guarded(hub, actor, dossier_id,
+                   lambda: hub.service.cancel_change(actor, dossier_id, body.version))
+
+
+@router.get("/{dossier_id}/review")
+def review(dossier_id: str, request: Request, who: Principal = Depends(FILLERS)) -> list[dict[str, Any]]:
+    hub = hub_of(request)
+    actor = actor_for_dossier(hub, who, dossier_id)
+    medical = shows_medical(actor)
+    hub.service.record(actor, dossier_id, "dossier_reviewed",
+                       "volet médical inclus" if medical else "volet médical masqué")
+    out = []
+    for section in hub.service.review(actor, dossier_id):
+        hidden = section.section == "medical" and not medical
+        out.append({
+            "section": section.section, "title": section.title, "hidden": hidden,
+            "items": [] if hidden else [
+                {"field": i.field.id, "label": i.field.label, "state": i.state, "value": i.value,
+                 "display": i.display, "who": i.who} for i in section.items
+            ],
+        })
+    return out
+
+
+@router.get("/{dossier_id}/proposals")
+def proposals(dossier_id: str, request: Request, limit: int = Query(20, ge=1, le=200),
+              offset: int = Query(0, ge=0), who: Principal = Depends(FILLERS)) -> dict[str, Any]:
+    hub = hub_of(request)
+    actor = actor_for_dossier(hub, who, dossier_id)
+    found = hub.service.proposals(actor, dossier_id, limit=limit, offset=offset)
+    if isinstance(found, str):
+        return {"proposals": [], "full": [], "more": False, "message": found}
+    return {"proposals": [p.as_json() for p in found.proposals], "full": [p.as_json() for p in found.full],
+            "more": found.more, "message": None}
+
+
+@router.get("/{dossier_id}/why-not/{unit_id}")
+def why_not(dossier_id: str, unit_id: str, request: Request,
+            who: Principal = Depends(FILLERS)) -> dict[str, str]:
+    hub = hub_of(request)
+    actor = actor_for_dossier(hub, who, dossier_id)
+    return {"message": hub.service.why_not(actor, dossier_id, unit_id)}
+
+
+@router.put("/{dossier_id}/units")
+def choose(dossier_id: str, body: s.UnitsIn, request: Request,
+           who: Principal = Depends(FILLERS)) -> dict[str, list[str]]:
+    hub = hub_of(request)
+    actor = actor_for_dossier(hub, who, dossier_id)
+    problem = hub.service.choose(actor, dossier_id, body.unit_ids)
+    if problem:
+        raise Conflict(problem)
+    return {"unit_ids": hub.service.chosen(actor, dossier_id)}
+
+
+@router.post("/{dossier_id}/sign", response_model=s.StepOut)
+def sign(dossier_id: str, body: s.SignIn, request: Request,
+         who: Principal = Depends(require(Role.DOCTOR))) -> s.StepOut:
+    hub = hub_of(request)
+    actor = actor_for_dossier(hub, who, dossier_id)
+    return guarded(hub, actor, dossier_id, lambda: hub.service.sign(actor, dossier_id, body.code, body.version))
+
+
+@router.post("/{dossier_id}/send", response_model=s.SendOut)
+def send(dossier_id: str, body: s.SendIn, request: Request, who: Principal = Depends(FILLERS)) -> s.SendOut:
+    hub = hub_of(request)
+    actor = actor_for_dossier(hub, who, dossier_id)
+    result = hub.service.send(actor, dossier_id, body.idempotency_key)
+    now = hub.now()
+    return s.SendOut(referrals=[referral_out(hub, r, now) for r in result.referrals], repeated=result.repeated)
+
+
+@router.get("/{dossier_id}/referrals", response_model=list[s.ReferralOut])
+def dossier_referrals(dossier_id: str, request: Request,
+                      who: Principal = Depends(FILLERS)) -> list[s.ReferralOut]:
+    from orient.assistant.store import referrals as store
+
+    hub = hub_of(request)
+    actor_for_dossier(hub, who, dossier_id)
+    now = hub.now()
+    with hub.session() as session:
+        return [referral_out(hub, r, now) for r in store.referrals_of(session, dossier_id)]

@@ -1,0 +1,31 @@
+"""Shaping stored rows for the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from orient.assistant.hub import schemas as s
+from orient.assistant.store.referrals import aware, overdue
+from orient.assistant.store.tables import ReferralRow
+
+if TYPE_CHECKING:
+    from orient.assistant.hub.app import Hub
+
+
+def referral_out(hub: Hub, r: ReferralRow, now: datetime) -> s.ReferralOut:
+    index = hub.service.directory()
+    unit = index.units.get(r.unit_id)
+    est = index.establishments.get(unit.finess) if unit else None
+    sent = aware(r.sent_at)
+    assert sent is not None
+    end = aware(r.answered_at) or now
+    return s.ReferralOut(
+        id=r.id, dossier_id=r.dossier_id, unit_id=r.unit_id, status=r.status, timing=r.timing,
+        sent_at=sent, deadline_at=aware(r.deadline_at) or sent, overdue=overdue(r, now),
+        waiting_minutes=round((end - sent).total_seconds() / 60, 1),
+        read_at=aware(r.read_at), answered_at=aware(r.answered_at), admission_at=aware(r.admission_at),
+        contact=r.contact, reason=r.reason, reason_text=r.reason_text, question=r.question,
+        info_answer=r.info_answer, unit_phone=unit.phone if unit else None,
+        unit_name=unit.name if unit else None, establishment=est.name if est else None,
+    )
