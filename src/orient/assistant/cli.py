@@ -34,6 +34,30 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("scenario", help="fichier de scénario (voir spec/replay.md)")
     replay.add_argument("--db", help="base de données (URL SQLAlchemy ou fichier) ; jetable par défaut")
     replay.add_argument("--dossier", help="poursuivre ce dossier au lieu d'en créer un")
+    replay.add_argument("--hub", help="adresse d'un hub distant (par défaut : hub intégré)")
+    replay.add_argument("--token", help="jeton d'accès pour le hub distant")
+
+    serve = sub.add_parser("serve", help="lancer le hub HTTP (uvicorn)")
+    serve.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (127.0.0.1 par défaut)")
+    serve.add_argument("--port", default="8000", help="port (8000 par défaut)")
+    serve.add_argument("--db", help="base de données (URL SQLAlchemy ou fichier)")
+
+    users = sub.add_parser("users", help="comptes")
+    users_sub = users.add_subparsers(dest="users_command", parser_class=_Parser, required=True)
+    add = users_sub.add_parser("add", help="créer un compte ; son jeton est affiché une seule fois")
+    add.add_argument("--role", required=True, choices=["doctor", "secretary", "receiver", "admin"])
+    add.add_argument("--name", required=True, help="nom affiché")
+    add.add_argument("--rpps", help="RPPS du médecin (11 chiffres)")
+    add.add_argument("--code", help="code personnel de signature du médecin")
+    add.add_argument("--unit", action="append", default=[], help="unité d'un utilisateur receveur")
+    add.add_argument("--db", help="base de données (URL SQLAlchemy ou fichier)")
+
+    delegate = sub.add_parser("delegate", help="déléguer à une secrétaire")
+    delegate.add_argument("--doctor", required=True, help="RPPS du médecin")
+    delegate.add_argument("--secretary", required=True, help="nom (ou identifiant) de la secrétaire")
+    delegate.add_argument("--scopes", nargs="*", default=[], help="read_medical, send (fill_admin toujours)")
+    delegate.add_argument("--until", required=True, help="fin de la délégation (jj/mm/aaaa ou aaaa-mm-jj)")
+    delegate.add_argument("--db", help="base de données (URL SQLAlchemy ou fichier)")
 
     directory = sub.add_parser("directory", help="répertoire des établissements et des unités")
     dir_sub = directory.add_subparsers(dest="directory_command", parser_class=_Parser, required=True)
@@ -61,7 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    import asyncio
+
     from orient.assistant import replay
+    from orient.assistant.client import HubClient, HubError, HubUnavailable
     from orient.assistant.service import DossierService
     from orient.assistant.store.db import DatabaseError, open_engine
 
@@ -70,25 +97,105 @@ def cmd_replay(args: argparse.Namespace) -> int:
     except replay.ScenarioError as exc:
         sys.stderr.write(f"orient replay : scénario inutilisable : {exc}\n")
         return EXIT_USAGE
-    with tempfile.TemporaryDirectory(prefix="orient-replay-") as tmp:
-        db = args.db or str(Path(tmp) / "replay.db")
+    if args.hub:
+        if not args.token:
+            sys.stderr.write("orient replay : --hub demande aussi --token.\n")
+            return EXIT_USAGE
+
+        async def remote() -> tuple[str, dict[str, object]]:
+            client = HubClient(base_url=args.hub, token=args.token)
+            try:
+                me = await client.me()
+                if me["role"] != scenario.role.value:
+                    raise HubError(400, f"le jeton est celui d'un compte « {me['role']} », le scénario "
+                                        f"demande « {scenario.role.value} ».")
+                return await replay.replay_with_client(scenario, client, args.dossier)
+            finally:
+                await client.close()
+
         try:
-            engine = open_engine(db)
-        except DatabaseError as exc:
+            report_id, report = asyncio.run(remote())
+        except (HubError, HubUnavailable) as exc:
             sys.stderr.write(f"orient replay : {exc}\n")
             return EXIT_USAGE
-        try:
-            service = DossierService(engine)
+    else:
+        with tempfile.TemporaryDirectory(prefix="orient-replay-") as tmp:
+            db = args.db or str(Path(tmp) / "replay.db")
             try:
-                report_id, report = replay.run_dossier(scenario, service, args.dossier)
-            except LookupError as exc:
+                engine = open_engine(db)
+            except DatabaseError as exc:
                 sys.stderr.write(f"orient replay : {exc}\n")
                 return EXIT_USAGE
-        finally:
-            engine.dispose()
+            try:
+                report_id, report = replay.run_dossier(scenario, DossierService(engine), args.dossier)
+            except HubError as exc:
+                sys.stderr.write(f"orient replay : {exc}\n")
+                return EXIT_USAGE
+            finally:
+                engine.dispose()
     sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
-    sys.stderr.write(f"orient replay : dossier {report_id} (à poursuivre avec --db et --dossier)\n"
-                     if args.db else "")
+    if args.db or args.hub:
+        sys.stderr.write(f"orient replay : dossier {report_id} (à poursuivre avec --dossier)\n")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+
+    import uvicorn
+
+    from orient.assistant.hub.app import Hub, create_app
+    from orient.assistant.store.db import DatabaseError, open_engine
+
+    if not args.port.isdigit() or not 1 <= int(args.port) <= 65535:
+        sys.stderr.write(f"orient serve : --port « {args.port} » : un port entre 1 et 65535 est attendu.\n")
+        return EXIT_USAGE
+    try:
+        engine = open_engine(args.db)
+    except DatabaseError as exc:
+        sys.stderr.write(f"orient serve : {exc}\n")
+        return EXIT_USAGE
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    uvicorn.run(create_app(Hub(engine)), host=args.host, port=int(args.port), access_log=False,
+                log_level="info")
+    return 0
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from orient.assistant.accounts_admin import AccountError, add_user
+    from orient.assistant.store.db import DatabaseError, open_engine
+
+    try:
+        engine = open_engine(args.db)
+        with Session(engine) as session:
+            user_id, token = add_user(session, role=args.role, name=args.name, rpps=args.rpps,
+                                      code=args.code, unit_ids=args.unit)
+    except (AccountError, DatabaseError) as exc:
+        sys.stderr.write(f"orient users add : {exc}\n")
+        return EXIT_USAGE
+    sys.stdout.write(f"Compte créé : {user_id} ({args.role}).\n"
+                     f"Jeton d'accès (affiché une seule fois, à conserver) : {token}\n")
+    return 0
+
+
+def cmd_delegate(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from orient.assistant.accounts_admin import AccountError, delegate
+    from orient.assistant.store.db import DatabaseError, open_engine
+
+    try:
+        engine = open_engine(args.db)
+        with Session(engine) as session:
+            delegation_id, scopes, until = delegate(session, doctor_rpps=args.doctor,
+                                                    secretary=args.secretary, scopes=args.scopes,
+                                                    until_text=args.until, by="cli")
+    except (AccountError, DatabaseError) as exc:
+        sys.stderr.write(f"orient delegate : {exc}\n")
+        return EXIT_USAGE
+    sys.stdout.write(f"Délégation {delegation_id} : {', '.join(scopes)} jusqu'au {until:%d/%m/%Y}.\n")
     return 0
 
 
@@ -207,6 +314,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "replay":
         return cmd_replay(args)
+    if args.command == "serve":
+        return cmd_serve(args)
+    if args.command == "users":
+        return cmd_users(args)
+    if args.command == "delegate":
+        return cmd_delegate(args)
     if args.command == "directory":
         return cmd_directory(args)
     if args.command == "audit":

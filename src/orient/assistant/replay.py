@@ -3,20 +3,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
-from sqlmodel import Session
-
-from orient.assistant.service import DossierService, SendError
+from orient.assistant.client import HubClient, HubError
+from orient.assistant.service import DossierService
 from orient.assistant.store import accounts
 from orient.dialogs.hnp import HNP
 from orient.models.lifecycle import DOSSIER_STATUS_FR, DossierStatus
-from orient.models.users import Actor, Role
+from orient.models.users import Role
 
 KEYS = {"role", "answers", "choose", "sign", "send"}
 ROLES = {"doctor": accounts.DEMO_DOCTOR, "secretary": accounts.DEMO_SECRETARY}
@@ -82,12 +81,6 @@ def load_scenario(path: str | Path) -> Scenario:
     return parse_scenario(data)
 
 
-def actor_for_role(service: DossierService, role: Role) -> Actor:
-    with Session(service.db) as session:
-        accounts.ensure_demo_accounts(session)
-        return accounts.actor_for(session, ROLES[role.value].user_id, accounts.DEMO_DOCTOR.rpps)
-
-
 def run(scenario: Scenario, service: DossierService, dossier_id: str | None = None) -> dict[str, Any]:
     """Replay a scenario on a new dossier (or continue `dossier_id`) and return the report."""
     return run_dossier(scenario, service, dossier_id)[1]
@@ -95,80 +88,108 @@ def run(scenario: Scenario, service: DossierService, dossier_id: str | None = No
 
 def run_dossier(scenario: Scenario, service: DossierService,
                 dossier_id: str | None = None) -> tuple[str, dict[str, Any]]:
-    """Like `run`, also giving the id of the dossier replayed."""
-    actor = actor_for_role(service, scenario.role)
-    step = service.open(actor, dossier_id) if dossier_id else service.create(actor)
-    dossier_id = step.dossier_id
+    """Like `run`, also giving the id of the dossier replayed: through the hub client, with the
+    hub in-process on the service's database."""
+    from orient.assistant.embedded import Embedded
+
+    embedded = Embedded.on_engine(service.db)
+    client = embedded.client(scenario.role.value)
+
+    async def go() -> tuple[str, dict[str, Any]]:
+        try:
+            return await replay_with_client(scenario, client, dossier_id)
+        finally:
+            await client.close()
+
+    return asyncio.run(go())
+
+
+def _refusal(exc: HubError) -> str:
+    return exc.detail
+
+
+async def replay_with_client(scenario: Scenario, client: HubClient,
+                             dossier_id: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The replay itself, as a person would do it through the hub client."""
+    if dossier_id:
+        view = await client.dossier(dossier_id)
+        question, version = view["question"], view["version"]
+    else:
+        step = await client.create_dossier()
+        dossier_id, question, version = step["dossier_id"], step["question"], step["version"]
+    assert dossier_id is not None
     queues = {field_id: deque(inputs) for field_id, inputs in scenario.answers.items()}
     asked: list[str] = []
     rejected: list[dict[str, str]] = []
     warnings: list[dict[str, str]] = []
-    question = step.question
     while question is not None:
-        asked.append(question.id)
+        field_id = question["field"]
+        asked.append(field_id)
         accepted = False
         while not accepted:
-            queue = queues.get(question.id)
+            queue = queues.get(field_id)
             if queue:
                 typed = queue.popleft()
-            elif question.required:
+            elif question["required"]:
                 break  # a required field without inputs ends the questions here
             else:
                 typed = ""  # an optional field is skipped
-            step = service.answer(actor, dossier_id, typed)
-            accepted = step.ok
+            step = await client.answer(dossier_id, typed, version)
+            version, accepted = step["version"], step["ok"]
             if not accepted:
-                rejected.append({"field": question.id, "input": typed, "message": step.message or ""})
+                rejected.append({"field": field_id, "input": typed, "message": step["message"] or ""})
                 if not typed:
                     break
         if not accepted:
             break
-        warnings += [{"field": w.field, "message": w.message} for w in step.warnings]
-        question = step.question
+        warnings += [{"field": w["field"], "message": w["message"]} for w in step["warnings"]]
+        question = step["question"]
 
-    proposals: list[dict[str, Any]] = []
     errors: list[str] = []
-    state = service.state(actor, dossier_id)
-    done = state.status in (DossierStatus.READY, DossierStatus.SIGNED)
-    found = service.proposals(actor, dossier_id) if done else None
-    ranked = found.proposals if found is not None and not isinstance(found, str) else []
-    proposals = [p.as_json() for p in ranked]
+    view = await client.dossier(dossier_id)
+    done = view["status"] in (DossierStatus.READY.value, DossierStatus.SIGNED.value)
+    proposals: list[dict[str, Any]] = (await client.proposals(dossier_id))["proposals"] if done else []
     if scenario.choose is not None:
         if not done:
-            errors.append(f"Choix des unités impossible : le dossier n'est pas complet "
-                          f"(statut « {DOSSIER_STATUS_FR[state.status]} »).")
+            status = DOSSIER_STATUS_FR[DossierStatus(view["status"])]
+            errors.append(f"Choix des unités impossible : le dossier n'est pas complet (statut « {status} »).")
         else:
-            beyond = [p for p in scenario.choose if p > len(ranked)]
+            beyond = [p for p in scenario.choose if p > len(proposals)]
             if beyond:
                 errors.append(f"Choix impossible : position(s) {', '.join(map(str, beyond))} au-delà des "
-                              f"{len(ranked)} unité(s) proposée(s).")
+                              f"{len(proposals)} unité(s) proposée(s).")
             else:
-                problem = service.choose(actor, dossier_id, [ranked[p - 1].unit.id for p in scenario.choose])
-                if problem:
-                    errors.append(problem)
+                try:
+                    await client.choose(dossier_id, [proposals[p - 1]["unit_id"] for p in scenario.choose])
+                except HubError as exc:
+                    errors.append(_refusal(exc))
     if scenario.sign:
-        signed = service.sign(actor, dossier_id, accounts.DEMO_DOCTOR.code or "")
-        if not signed.ok:
-            errors.append(signed.message or "Signature impossible.")
+        try:
+            signed = await client.sign(dossier_id, accounts.DEMO_DOCTOR.code or "", view["version"])
+            if not signed["ok"]:
+                errors.append(signed["message"] or "Signature impossible.")
+        except HubError as exc:
+            errors.append(_refusal(exc))
     referrals: list[dict[str, Any]] = []
     if scenario.send:
         try:
-            sent = service.send(actor, dossier_id, key=str(uuid4()))
-            referrals = [{"id": r.id, "unit_id": r.unit_id, "status": r.status} for r in sent.referrals]
-        except SendError as exc:
-            errors.append(str(exc))
-    state = service.state(actor, dossier_id)
-    verification = service.verify_audit()
+            sent = await client.send(dossier_id)
+            referrals = [{"id": r["id"], "unit_id": r["unit_id"], "status": r["status"]}
+                         for r in sent["referrals"]]
+        except HubError as exc:
+            errors.append(_refusal(exc))
+    view = await client.dossier(dossier_id)
+    answers = view["answers"]
     return dossier_id, {
-        "status": state.status.value,
+        "status": view["status"],
         "asked": asked,
         "rejected": rejected,
         "warnings": warnings,
-        "dossier": {f.id: state.answers[f.id] for f in HNP.fields if f.id in state.answers},
-        "missing": service.missing(actor, dossier_id),
-        "blocked_reason": service.blocked_reason(actor, dossier_id),
+        "dossier": {f.id: answers[f.id] for f in HNP.fields if f.id in answers},
+        "missing": view["missing"],
+        "blocked_reason": view["blocked_reason"],
         "proposals": proposals,
         "referrals": referrals,
         "errors": errors,
-        "audit_ok": verification.ok,
+        "audit_ok": (await client.audit_verify())["ok"],
     }

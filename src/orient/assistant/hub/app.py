@@ -7,7 +7,10 @@ enforced in one place and a secretary and a doctor on two machines share one con
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -175,8 +178,26 @@ def _json(status: int, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"detail": detail, **extra}, status_code=status)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    hub: Hub = app.state.hub
+    if hub.db.dialect.name == "postgresql" and hub.notifier is None:
+        from orient.assistant.hub.notify import PgNotifier
+
+        hub.notifier = PgNotifier(hub.db)
+        hub.notifier.start()
+        hub.poll_seconds = max(hub.poll_seconds, 2.0)  # NOTIFY wakes requests; polling is a backstop
+    try:
+        yield
+    finally:
+        if hub.notifier is not None:
+            hub.notifier.stop()
+            hub.notifier = None
+
+
 def create_app(hub: Hub) -> FastAPI:
     app = FastAPI(
+        lifespan=_lifespan,
         title="Orient hub",
         version=VERSION,
         description="Demandes d'hospitalisation non programmée (HNP) : dossiers, envoi, réponses.",
@@ -220,7 +241,37 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(routes_feed.router)
     app.include_router(routes_admin.router)
     app.add_middleware(BodyLimit)
+    app.add_middleware(AccessLog)
     return app
+
+
+log = logging.getLogger("orient.hub")
+
+
+class AccessLog:
+    """One log line per request: method, path (ids only, never the query string, which may hold
+    search criteria), status and duration."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start, status = time.perf_counter(), 0
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            log.info("%s %s %s %.1fms", scope["method"], scope["path"], status,
+                     (time.perf_counter() - start) * 1000)
 
 
 def _handler(status: int) -> Callable[[Request, Exception], Any]:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from orient.assistant.store.tables import DelegationRow, UserRow
+from orient.assistant.store.tables import DelegationRow, UserRow, UserUnitRow
 from orient.models.users import Actor, Delegation, Role, Scope
 
 _ITERATIONS = 120_000
@@ -45,11 +45,17 @@ class DemoAccount:
 # The demo doctor's RPPS passes the Luhn check; its personal code is shown where demo users pick.
 DEMO_DOCTOR = DemoAccount("demo-doctor", Role.DOCTOR, "Dr Claire Martin", "10003456786", "1234")
 DEMO_SECRETARY = DemoAccount("demo-secretary", Role.SECRETARY, "Sophie Bernard")
+DEMO_RECEIVER = DemoAccount("demo-unit", Role.RECEIVER, "Accueil des admissions, CHU de Toulouse")
+DEMO_ADMIN = DemoAccount("demo-admin", Role.ADMIN, "Administrateur (démo)")
 DEMO_DELEGATION_ID = "demo-delegation"
+# The demo unit user answers for the wards of the three Toulouse university hospital sites
+# (La Grave, Purpan, Rangueil), where the demo doctor's Toulouse patients are proposed first.
+DEMO_UNIT_SITES = ("310783063", "310783048", "310783055")
 
 
 def ensure_demo_accounts(session: Session, now: datetime | None = None) -> None:
-    """Create the demo doctor, the demo secretary and her `fill_admin` delegation, once."""
+    """Create the demo accounts once: the doctor, the secretary with her `fill_admin` delegation,
+    the receiving unit's user and an administrator."""
     now = now or datetime.now(UTC)
     if session.get(UserRow, DEMO_DOCTOR.user_id) is None:
         session.add(UserRow(id=DEMO_DOCTOR.user_id, role=DEMO_DOCTOR.role.value, name=DEMO_DOCTOR.name,
@@ -58,6 +64,17 @@ def ensure_demo_accounts(session: Session, now: datetime | None = None) -> None:
     if session.get(UserRow, DEMO_SECRETARY.user_id) is None:
         session.add(UserRow(id=DEMO_SECRETARY.user_id, role=DEMO_SECRETARY.role.value,
                             name=DEMO_SECRETARY.name, created_at=now))
+    for account in (DEMO_RECEIVER, DEMO_ADMIN):
+        if session.get(UserRow, account.user_id) is None:
+            session.add(UserRow(id=account.user_id, role=account.role.value, name=account.name,
+                                created_at=now))
+    if not session.exec(select(UserUnitRow).where(UserUnitRow.user_id == DEMO_RECEIVER.user_id)).first():
+        from orient.dialogs.hnp import SPECIALTIES
+
+        session.flush()
+        for finess in DEMO_UNIT_SITES:
+            for code, _, _ in SPECIALTIES:
+                session.add(UserUnitRow(user_id=DEMO_RECEIVER.user_id, unit_id=f"{finess}-{code}"))
     if session.get(DelegationRow, DEMO_DELEGATION_ID) is None:
         session.add(DelegationRow(
             id=DEMO_DELEGATION_ID, doctor_rpps=DEMO_DOCTOR.rpps or "", secretary_id=DEMO_SECRETARY.user_id,

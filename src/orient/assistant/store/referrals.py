@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlmodel import Session
 
 from orient.assistant.store.tables import FeedEventRow, ReferralRow, SendRow
@@ -43,10 +43,13 @@ def aware(moment: datetime | None) -> datetime | None:
 def feed(session: Session, kind: str, *, at: datetime, dossier_id: str | None = None,
          referral_id: str | None = None, unit_id: str | None = None, owner_rpps: str | None = None,
          status: str | None = None) -> None:
-    session.connection().execute(insert(FEED).values(
+    conn = session.connection()
+    conn.execute(insert(FEED).values(
         at=at, kind=kind, dossier_id=dossier_id, referral_id=referral_id, unit_id=unit_id,
         owner_rpps=owner_rpps, status=status,
     ))
+    if conn.dialect.name == "postgresql":  # wakes every hub process's waiting feed requests
+        conn.execute(text("SELECT pg_notify('orient_feed', '')"))
 
 
 # -- sending -------------------------------------------------------------------------------

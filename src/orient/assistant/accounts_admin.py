@@ -1,0 +1,103 @@
+"""Creating accounts and delegations (shared by the hub's API and the `orient` command)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from uuid import uuid4
+
+from sqlmodel import Session, select
+
+from orient.assistant.hub.auth import issue_token
+from orient.assistant.store import audit
+from orient.assistant.store.accounts import find_doctor, hash_code
+from orient.assistant.store.directory import ensure_directory
+from orient.assistant.store.tables import DelegationRow, UnitRow, UserRow, UserUnitRow
+from orient.models.identifiers import rpps_valid
+from orient.models.readers import ReadError, read_date
+
+ROLES = ("doctor", "secretary", "receiver", "admin")
+SCOPES = ("fill_admin", "read_medical", "send")
+
+
+class AccountError(ValueError):
+    """An account or delegation that cannot be created; the message is French."""
+
+
+def add_user(session: Session, *, role: str, name: str, rpps: str | None = None,
+             code: str | None = None, unit_ids: list[str] | None = None, by: str = "cli",
+             now: datetime | None = None) -> tuple[str, str]:
+    """Create a user and a first token; returns (user id, token shown once)."""
+    now = now or datetime.now(UTC)
+    unit_ids = list(unit_ids or [])
+    name = " ".join(name.split())
+    if role not in ROLES:
+        raise AccountError(f"Rôle inconnu « {role} » : {', '.join(ROLES)}.")
+    if not name:
+        raise AccountError("Le nom du compte est vide.")
+    if role == "doctor":
+        if not rpps or not rpps_valid(rpps):
+            raise AccountError(f"RPPS « {rpps or ''} » invalide : 11 chiffres avec une clé de Luhn juste.")
+        if not code or len(code) < 4:
+            raise AccountError("Un médecin a un code personnel de signature de 4 caractères au moins.")
+        if find_doctor(session, rpps):
+            raise AccountError(f"Un compte existe déjà pour le RPPS {rpps}.")
+    elif rpps or code:
+        raise AccountError("Seul un médecin a un RPPS et un code de signature.")
+    if role == "receiver" and not unit_ids:
+        raise AccountError("Un utilisateur d'unité receveuse est rattaché à au moins une unité (--unit).")
+    if role != "receiver" and unit_ids:
+        raise AccountError("Seul un utilisateur d'unité receveuse est rattaché à des unités.")
+    if unit_ids:
+        ensure_directory(session)
+    unknown = [u for u in unit_ids if session.get(UnitRow, u) is None]
+    if unknown:
+        raise AccountError(f"Unité(s) inconnue(s) : {', '.join(unknown)}.")
+    user_id = str(uuid4())
+    session.add(UserRow(id=user_id, role=role, name=name, rpps=rpps,
+                        code_hash=hash_code(code) if code else None, created_at=now))
+    session.flush()
+    for unit_id in dict.fromkeys(unit_ids):
+        session.add(UserUnitRow(user_id=user_id, unit_id=unit_id))
+    _, token = issue_token(session, user_id, now=now, label="création")
+    audit.append(session, [audit.AuditRecord(event="user_created", actor=by, role="admin",
+                                             detail=f"{user_id}: {role}")], at=now)
+    session.commit()
+    return user_id, token
+
+
+def delegate(session: Session, *, doctor_rpps: str, secretary: str, scopes: list[str],
+             until_text: str | None = None, until: datetime | None = None, by: str,
+             now: datetime | None = None) -> tuple[str, list[str], datetime]:
+    """A doctor's delegation to a secretary (named by id or by name)."""
+    now = now or datetime.now(UTC)
+    bad = [sc for sc in scopes if sc not in SCOPES]
+    if bad:
+        raise AccountError(f"Portée(s) inconnue(s) : {', '.join(bad)} ; possibles : {', '.join(SCOPES)}.")
+    if until is None:
+        try:
+            until = datetime.combine(read_date(until_text or ""), time(23, 59), tzinfo=UTC)
+        except ReadError as exc:
+            raise AccountError(f"--until « {until_text} » : {exc.reason or 'date illisible'} ; "
+                               f"attendu : {exc.expected}.") from None
+    until = until if until.tzinfo else until.replace(tzinfo=UTC)
+    if until <= now:
+        raise AccountError("La fin de la délégation doit être dans le futur.")
+    if find_doctor(session, doctor_rpps) is None:
+        raise AccountError(f"Aucun médecin avec le RPPS {doctor_rpps}.")
+    found = session.get(UserRow, secretary)
+    if found is None:
+        matches = session.exec(select(UserRow).where(UserRow.name == secretary)).all()
+        if len(matches) > 1:
+            raise AccountError(f"Plusieurs comptes s'appellent « {secretary} » : donnez l'identifiant.")
+        found = matches[0] if matches else None
+    if found is None or found.role != "secretary":
+        raise AccountError(f"Secrétaire inconnue : « {secretary} ».")
+    chosen = sorted({"fill_admin", *scopes})
+    delegation_id = str(uuid4())
+    session.add(DelegationRow(id=delegation_id, doctor_rpps=doctor_rpps, secretary_id=found.id,
+                              scopes=",".join(chosen), valid_from=now, valid_to=until, created_by=by))
+    audit.append(session, [audit.AuditRecord(event="delegation_created", actor=by, role="admin",
+                                             delegation_id=delegation_id,
+                                             detail=f"{doctor_rpps}->{found.id}: {','.join(chosen)}")], at=now)
+    session.commit()
+    return delegation_id, chosen, until

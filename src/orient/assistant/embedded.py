@@ -1,0 +1,61 @@
+"""The embedded set-up: the hub in-process on a local database, with the demo accounts."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.engine import Engine as DbEngine
+from sqlmodel import Session
+
+from orient.assistant.client import HubClient
+from orient.assistant.hub.app import Hub, create_app
+from orient.assistant.hub.auth import issue_token
+from orient.assistant.service import paris_now
+from orient.assistant.store import accounts
+from orient.assistant.store.db import default_db_path, open_engine
+
+DEMO_ACCOUNTS = {
+    "doctor": accounts.DEMO_DOCTOR,
+    "secretary": accounts.DEMO_SECRETARY,
+    "receiver": accounts.DEMO_RECEIVER,
+    "admin": accounts.DEMO_ADMIN,
+}
+
+
+def default_outbox_path() -> Path:
+    return default_db_path().parent / "outbox.json"
+
+
+class Embedded:
+    """A hub on a local database and clients for the demo users, no port opened."""
+
+    def __init__(self, db: str | os.PathLike[str] | None = None, *,
+                 clock: Callable[[], datetime] = paris_now, outbox: Path | None = None,
+                 engine: DbEngine | None = None) -> None:
+        self.engine = engine if engine is not None else open_engine(db)
+        with Session(self.engine) as session:
+            accounts.ensure_demo_accounts(session)
+        self.hub = Hub(self.engine, clock=clock)
+        self.app = create_app(self.hub)
+        self.outbox = outbox
+
+    @classmethod
+    def on_engine(cls, engine: DbEngine, **kwargs: object) -> Embedded:
+        return cls(engine=engine, **kwargs)  # type: ignore[arg-type]
+
+    def token(self, role: str) -> str:
+        """A fresh short-lived token for a demo user."""
+        with Session(self.engine) as session:
+            _, token = issue_token(session, DEMO_ACCOUNTS[role].user_id, ttl=timedelta(hours=12),
+                                   label="démo")
+            session.commit()
+        return token
+
+    def client(self, role: str) -> HubClient:
+        return HubClient.in_process(self.app, self.token(role), outbox=self.outbox)
+
+    def close(self) -> None:
+        self.engine.dispose()
