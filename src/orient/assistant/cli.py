@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (127.0.0.1 par défaut)")
     serve.add_argument("--port", default="8000", help="port (8000 par défaut)")
     serve.add_argument("--db", help="base de données (URL SQLAlchemy ou fichier)")
+    serve.add_argument("--workers", default="1", help="processus du hub (1 par défaut)")
 
     users = sub.add_parser("users", help="comptes")
     users_sub = users.add_subparsers(dest="users_command", parser_class=_Parser, required=True)
@@ -144,20 +146,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from orient.assistant.hub.app import Hub, create_app
-    from orient.assistant.store.db import DatabaseError, open_engine
+    from orient.assistant.hub.server import DB_VARIABLE
+    from orient.assistant.store.db import DatabaseError, open_engine, to_url
 
     if not args.port.isdigit() or not 1 <= int(args.port) <= 65535:
         sys.stderr.write(f"orient serve : --port « {args.port} » : un port entre 1 et 65535 est attendu.\n")
         return EXIT_USAGE
+    if not args.workers.isdigit() or not 1 <= int(args.workers) <= 64:
+        sys.stderr.write(f"orient serve : --workers « {args.workers} » : un nombre entre 1 et 64 est attendu.\n")
+        return EXIT_USAGE
     try:
-        engine = open_engine(args.db)
+        open_engine(args.db).dispose()  # creates or upgrades the schema once, before the workers
     except DatabaseError as exc:
         sys.stderr.write(f"orient serve : {exc}\n")
         return EXIT_USAGE
+    os.environ[DB_VARIABLE] = to_url(args.db)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    uvicorn.run(create_app(Hub(engine)), host=args.host, port=int(args.port), access_log=False,
-                log_level="info")
+    uvicorn.run("orient.assistant.hub.server:app_from_env", factory=True, host=args.host,
+                port=int(args.port), workers=int(args.workers), access_log=False, log_level="info")
     return 0
 
 

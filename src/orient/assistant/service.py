@@ -314,17 +314,17 @@ class DossierService:
                 referrals_store.record_send(session, key, dossier_id, ids, now)
                 session.commit()
                 return SendResult(self._referrals(session, ids), repeated=True)
-            ids = referrals_store.create_referrals(
+            created = referrals_store.create_referrals(
                 session, key=key, dossier_id=dossier_id, owner_rpps=state.owner_rpps,
                 timing=state.answers.get("request.timing", "within_48h"), unit_ids=new_units, now=now)
-            events = [Event("sent", detail=f"{len(ids)} demande(s) : {','.join(new_units)}")]
+            events = [Event("sent", detail=f"{len(created)} demande(s) : {','.join(new_units)}")]
             if state.status != DossierStatus.SENT:
                 events.append(Event("status_changed", detail=f"{state.status.value}->sent"))
                 state.status = DossierStatus.SENT
                 dossiers.save(session, state, set(), actor_id=actor.user_id, base_version=state.version)
             audit.append(session, self._records(actor, dossier_id, events), at=now)
             session.commit()
-            return SendResult(self._referrals(session, ids), repeated=False)
+            return SendResult(created, repeated=False)
 
     def _check_send(self, actor: Actor, state: DossierState) -> None:
         if actor.role == Role.SECRETARY and not actor.has_scope(Scope.SEND):

@@ -43,6 +43,7 @@ class Hub:
     service: DossierService = field(init=False)
     poll_seconds: float = 0.25  # how often a waiting feed request looks for new events
     notifier: Any = None  # PostgreSQL LISTEN/NOTIFY listener, when on PostgreSQL
+    tokens: TokenCache = field(default_factory=lambda: TokenCache())
 
     def __post_init__(self) -> None:
         self.service = DossierService(self.db, clock=self.clock)
@@ -52,6 +53,34 @@ class Hub:
 
     def session(self) -> Session:
         return Session(self.db)
+
+
+class TokenCache:
+    """Recently checked tokens, for `SECONDS` at most: a revocation in this process clears it at
+    once; one made through another hub process takes effect within `SECONDS`."""
+
+    SECONDS = 2.0
+
+    def __init__(self) -> None:
+        self._items: dict[str, tuple[Principal, datetime, float]] = {}
+
+    def get(self, token: str | None, now: datetime) -> Principal | None:
+        item = self._items.get(token or "")
+        if item is None:
+            return None
+        found, expires, at = item
+        if time.monotonic() - at > self.SECONDS or expires <= now:
+            self._items.pop(token or "", None)
+            return None
+        return found
+
+    def put(self, token: str, found: Principal, expires: datetime) -> None:
+        if len(self._items) > 10_000:
+            self._items.clear()
+        self._items[token] = (found, expires, time.monotonic())
+
+    def clear(self) -> None:
+        self._items.clear()
 
 
 class Forbidden(PermissionError):
@@ -81,8 +110,11 @@ def principal(request: Request, authorization: str | None = Header(None)) -> Pri
         scheme, _, value = authorization.partition(" ")
         token = value.strip() if scheme.lower() == "bearer" else None
     hub = hub_of(request)
-    with hub.session() as session:
-        found = principal_for(session, token, hub.now())
+    found = hub.tokens.get(token, hub.now())
+    if found is None:
+        with hub.session() as session:
+            found, expires = principal_for(session, token, hub.now())
+        hub.tokens.put(token or "", found, expires)
     request.state.principal = found
     return found
 

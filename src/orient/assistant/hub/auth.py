@@ -61,7 +61,8 @@ class AuthError(PermissionError):
     """401: no valid token; the message is French."""
 
 
-def principal_for(session: Session, token: str | None, now: datetime) -> Principal:
+def principal_for(session: Session, token: str | None, now: datetime) -> tuple[Principal, datetime]:
+    """The caller and when the token expires; raises AuthError (401) with a French message."""
     if not token:
         raise AuthError("Jeton d'accès manquant : ajoutez l'en-tête « Authorization: Bearer <jeton> ».")
     conn = session.connection()
@@ -77,4 +78,5 @@ def principal_for(session: Session, token: str | None, now: datetime) -> Princip
     if user is None:
         raise AuthError("Jeton d'accès sans utilisateur.")
     units = tuple(r.unit_id for r in conn.execute(select(USER_UNIT).where(USER_UNIT.c.user_id == user.id)))
-    return Principal(user.id, Role(user.role), user.name, row.id, user.rpps, units)
+    assert expires is not None
+    return Principal(user.id, Role(user.role), user.name, row.id, user.rpps, units), expires

@@ -83,6 +83,7 @@ def revoke(token_id: str, request: Request, who: Principal = Depends(principal))
         if row is None or (who.role != Role.ADMIN and row.user_id != who.user_id):
             raise NotFound(f"Jeton introuvable : « {token_id} ».")
         revoke_token(session, token_id, hub.now())
+        hub.tokens.clear()
         audit.append(session, [audit.AuditRecord(event="token_revoked", actor=who.user_id,
                                                  role=who.role.value, detail=token_id)], at=hub.now())
         session.commit()
@@ -113,7 +114,7 @@ def stats(request: Request, who: Principal = Depends(principal)) -> s.StatsOut:
     hub = hub_of(request)
     now = hub.now()
     with hub.session() as session:
-        rows = [ReferralRow.model_validate(dict(r._mapping))
+        rows = [store.row_of(r)
                 for r in session.connection().execute(select(ReferralRow.__table__))]  # type: ignore[attr-defined]
         if who.role == Role.RECEIVER:
             rows = [r for r in rows if r.unit_id in who.unit_ids]

@@ -33,15 +33,19 @@ def actor_of(hub: Hub, who: Principal, doctor_rpps: str | None) -> Actor:
 
 
 def actor_for_dossier(hub: Hub, who: Principal, dossier_id: str) -> Actor:
+    if who.role not in (Role.DOCTOR, Role.SECRETARY):
+        raise Forbidden("Seuls un médecin ou une secrétaire déléguée accèdent aux dossiers.")
+    dossier = DossierRow.__table__  # type: ignore[attr-defined]
     with hub.session() as session:
-        row = session.get(DossierRow, dossier_id)
-    if row is None:
+        owner = session.connection().execute(
+            select(dossier.c.owner_rpps).where(dossier.c.id == dossier_id)).scalar()
+    if owner is None:
         raise NotFound(f"Dossier introuvable : « {dossier_id} ».")
     try:
-        actor = actor_of(hub, who, row.owner_rpps)
+        actor = actor_of(hub, who, owner)
     except accounts.AccessError:
         raise NotFound(f"Dossier introuvable : « {dossier_id} ».") from None
-    if not actor.acts_for(row.owner_rpps):
+    if not actor.acts_for(owner):
         raise NotFound(f"Dossier introuvable : « {dossier_id} ».")
     return actor
 

@@ -7,9 +7,10 @@ import json
 import statistics
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import Connection, insert, select, text, update
 from sqlmodel import Session
 
 from orient.assistant.store.tables import FeedEventRow, ReferralRow, SendRow
@@ -40,19 +41,43 @@ def aware(moment: datetime | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def feed(session: Session, kind: str, *, at: datetime, dossier_id: str | None = None,
-         referral_id: str | None = None, unit_id: str | None = None, owner_rpps: str | None = None,
-         status: str | None = None) -> None:
+def feed(
+    session: Session,
+    kind: str,
+    *,
+    at: datetime,
+    dossier_id: str | None = None,
+    referral_id: str | None = None,
+    unit_id: str | None = None,
+    owner_rpps: str | None = None,
+    status: str | None = None,
+) -> None:
     conn = session.connection()
-    conn.execute(insert(FEED).values(
-        at=at, kind=kind, dossier_id=dossier_id, referral_id=referral_id, unit_id=unit_id,
-        owner_rpps=owner_rpps, status=status,
-    ))
+    conn.execute(
+        insert(FEED).values(
+            at=at,
+            kind=kind,
+            dossier_id=dossier_id,
+            referral_id=referral_id,
+            unit_id=unit_id,
+            owner_rpps=owner_rpps,
+            status=status,
+        )
+    )
+    _notify(conn)
+
+
+def _notify(conn: Connection) -> None:
     if conn.dialect.name == "postgresql":  # wakes every hub process's waiting feed requests
         conn.execute(text("SELECT pg_notify('orient_feed', '')"))
 
 
 # -- sending -------------------------------------------------------------------------------
+def row_of(mapping: object) -> ReferralRow:
+    """A stored row as a ReferralRow, without re-validating what the database already checked."""
+    return ReferralRow.model_construct(**dict(mapping._mapping))  # type: ignore[attr-defined]
+
+
 def previous_send(session: Session, key: str) -> tuple[str, list[str]] | None:
     row = session.connection().execute(select(SEND).where(SEND.c.key == key)).first()
     return (row.dossier_id, json.loads(row.referral_ids)) if row else None
@@ -60,44 +85,79 @@ def previous_send(session: Session, key: str) -> tuple[str, list[str]] | None:
 
 def referrals_of(session: Session, dossier_id: str) -> list[ReferralRow]:
     rows = session.connection().execute(
-        select(REFERRAL).where(REFERRAL.c.dossier_id == dossier_id).order_by(REFERRAL.c.sent_at,
-                                                                                  REFERRAL.c.id)
+        select(REFERRAL)
+        .where(REFERRAL.c.dossier_id == dossier_id)
+        .order_by(REFERRAL.c.sent_at, REFERRAL.c.id)
     )
-    return [ReferralRow.model_validate(dict(r._mapping)) for r in rows]
+    return [row_of(r) for r in rows]
 
 
 def get(session: Session, referral_id: str) -> ReferralRow | None:
     row = session.connection().execute(select(REFERRAL).where(REFERRAL.c.id == referral_id)).first()
-    return ReferralRow.model_validate(dict(row._mapping)) if row else None
+    return row_of(row) if row else None
 
 
-def create_referrals(session: Session, *, key: str, dossier_id: str, owner_rpps: str, timing: str,
-                     unit_ids: list[str], now: datetime) -> list[str]:
+def create_referrals(
+    session: Session,
+    *,
+    key: str,
+    dossier_id: str,
+    owner_rpps: str,
+    timing: str,
+    unit_ids: list[str],
+    now: datetime,
+) -> list[ReferralRow]:
     """One referral per unit, recorded under the idempotency key (same transaction)."""
     deadline = now + timedelta(hours=OVERDUE_HOURS.get(timing, 12))
-    ids = []
-    for unit_id in unit_ids:
-        referral_id = str(uuid4())
-        ids.append(referral_id)
-        session.connection().execute(insert(REFERRAL).values(
-            id=referral_id, dossier_id=dossier_id, unit_id=unit_id, owner_rpps=owner_rpps,
-            status=R.SENT.value, timing=timing, sent_at=now, deadline_at=deadline, version=0,
-            updated_at=now,
-        ))
-        feed(session, "referral_sent", at=now, dossier_id=dossier_id, referral_id=referral_id,
-             unit_id=unit_id, owner_rpps=owner_rpps, status=R.SENT.value)
-    record_send(session, key, dossier_id, ids, now)
-    return ids
+    rows: list[dict[str, Any]] = [
+        {
+            "id": str(uuid4()),
+            "dossier_id": dossier_id,
+            "unit_id": unit_id,
+            "owner_rpps": owner_rpps,
+            "status": R.SENT.value,
+            "timing": timing,
+            "sent_at": now,
+            "deadline_at": deadline,
+            "version": 0,
+            "updated_at": now,
+        }
+        for unit_id in unit_ids
+    ]
+    conn = session.connection()
+    conn.execute(insert(REFERRAL), rows)
+    conn.execute(
+        insert(FEED),
+        [
+            {
+                "at": now,
+                "kind": "referral_sent",
+                "dossier_id": dossier_id,
+                "referral_id": r["id"],
+                "unit_id": r["unit_id"],
+                "owner_rpps": owner_rpps,
+                "status": R.SENT.value,
+            }
+            for r in rows
+        ],
+    )
+    _notify(conn)
+    record_send(session, key, dossier_id, [str(r["id"]) for r in rows], now)
+    return [ReferralRow.model_construct(**r) for r in rows]
 
 
 def record_send(session: Session, key: str, dossier_id: str, ids: list[str], now: datetime) -> None:
-    session.connection().execute(insert(SEND).values(
-        key=key, dossier_id=dossier_id, referral_ids=json.dumps(ids), created_at=now))
+    session.connection().execute(
+        insert(SEND).values(
+            key=key, dossier_id=dossier_id, referral_ids=json.dumps(ids), created_at=now
+        )
+    )
 
 
 # -- status changes ------------------------------------------------------------------------
-def change(session: Session, ref: ReferralRow, new: ReferralStatus, now: datetime,
-           **values: object) -> ReferralRow:
+def change(
+    session: Session, ref: ReferralRow, new: ReferralStatus, now: datetime, **values: object
+) -> ReferralRow:
     """Move a referral to `new` if the lifecycle allows it (a stale concurrent change is refused)."""
     current = ReferralStatus(ref.status)
     try:
@@ -115,8 +175,16 @@ def change(session: Session, ref: ReferralRow, new: ReferralStatus, now: datetim
     )
     if done.rowcount != 1:
         raise ReferralError("La demande a changé entre-temps : rechargez-la et recommencez.")
-    feed(session, f"referral_{new.value}", at=now, dossier_id=ref.dossier_id, referral_id=ref.id,
-         unit_id=ref.unit_id, owner_rpps=ref.owner_rpps, status=new.value)
+    feed(
+        session,
+        f"referral_{new.value}",
+        at=now,
+        dossier_id=ref.dossier_id,
+        referral_id=ref.id,
+        unit_id=ref.unit_id,
+        owner_rpps=ref.owner_rpps,
+        status=new.value,
+    )
     updated = get(session, ref.id)
     assert updated is not None
     return updated
@@ -130,8 +198,9 @@ def check_reason(reason: str, text: str | None, reasons: dict[str, str], what: s
         raise ReferralError("Le motif « Autre » demande une explication (champ « text »).")
 
 
-def accept(session: Session, ref: ReferralRow, admission_at: datetime, contact: str,
-           now: datetime) -> tuple[ReferralRow, list[ReferralRow]]:
+def accept(
+    session: Session, ref: ReferralRow, admission_at: datetime, contact: str, now: datetime
+) -> tuple[ReferralRow, list[ReferralRow]]:
     """Accept (admission within 48 h); every sibling referral is cancelled ("admis ailleurs")."""
     admission = aware(admission_at)
     assert admission is not None
@@ -139,20 +208,36 @@ def accept(session: Session, ref: ReferralRow, admission_at: datetime, contact: 
         raise ReferralError("La date d'admission doit être comprise entre maintenant et dans 48 h.")
     if not contact.strip():
         raise ReferralError("Indiquez un contact (nom ou téléphone) pour préparer l'arrivée.")
-    accepted = change(session, ref, R.ACCEPTED, now, admission_at=admission, contact=contact.strip())
+    accepted = change(
+        session, ref, R.ACCEPTED, now, admission_at=admission, contact=contact.strip()
+    )
     cancelled = []
     for sibling in referrals_of(session, ref.dossier_id):
-        if sibling.id != ref.id and sibling.status in (R.SENT.value, R.READ.value,
-                                                       R.INFO_REQUESTED.value):
-            cancelled.append(change(session, sibling, R.CANCELLED, now, reason="admitted_elsewhere",
-                                    reason_text=CANCELLATION_REASONS["admitted_elsewhere"]))
+        if sibling.id != ref.id and sibling.status in (
+            R.SENT.value,
+            R.READ.value,
+            R.INFO_REQUESTED.value,
+        ):
+            cancelled.append(
+                change(
+                    session,
+                    sibling,
+                    R.CANCELLED,
+                    now,
+                    reason="admitted_elsewhere",
+                    reason_text=CANCELLATION_REASONS["admitted_elsewhere"],
+                )
+            )
     return accepted, cancelled
 
 
-def refuse(session: Session, ref: ReferralRow, reason: str, text: str | None,
-           now: datetime) -> ReferralRow:
+def refuse(
+    session: Session, ref: ReferralRow, reason: str, text: str | None, now: datetime
+) -> ReferralRow:
     check_reason(reason, text, REFUSAL_REASONS, "refus")
-    return change(session, ref, R.REFUSED, now, reason=reason, reason_text=(text or "").strip() or None)
+    return change(
+        session, ref, R.REFUSED, now, reason=reason, reason_text=(text or "").strip() or None
+    )
 
 
 def request_info(session: Session, ref: ReferralRow, question: str, now: datetime) -> ReferralRow:
@@ -167,10 +252,13 @@ def answer_info(session: Session, ref: ReferralRow, text: str, now: datetime) ->
     return change(session, ref, R.READ, now, info_answer=text.strip())
 
 
-def cancel(session: Session, ref: ReferralRow, reason: str, text: str | None,
-           now: datetime) -> ReferralRow:
+def cancel(
+    session: Session, ref: ReferralRow, reason: str, text: str | None, now: datetime
+) -> ReferralRow:
     check_reason(reason, text, CANCELLATION_REASONS, "annulation")
-    return change(session, ref, R.CANCELLED, now, reason=reason, reason_text=(text or "").strip() or None)
+    return change(
+        session, ref, R.CANCELLED, now, reason=reason, reason_text=(text or "").strip() or None
+    )
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -184,15 +272,17 @@ def inbox(session: Session, unit_ids: list[str]) -> list[ReferralRow]:
     if not unit_ids:
         return []
     rows = session.connection().execute(select(REFERRAL).where(REFERRAL.c.unit_id.in_(unit_ids)))
-    refs = [ReferralRow.model_validate(dict(r._mapping)) for r in rows]
+    refs = [row_of(r) for r in rows]
     return sorted(refs, key=lambda r: (TIMING_ORDER.get(r.timing, 9), aware(r.sent_at), r.id))
 
 
 def of_owner(session: Session, owner_rpps: str) -> list[ReferralRow]:
     rows = session.connection().execute(
-        select(REFERRAL).where(REFERRAL.c.owner_rpps == owner_rpps).order_by(REFERRAL.c.sent_at.desc())
+        select(REFERRAL)
+        .where(REFERRAL.c.owner_rpps == owner_rpps)
+        .order_by(REFERRAL.c.sent_at.desc())
     )
-    return [ReferralRow.model_validate(dict(r._mapping)) for r in rows]
+    return [row_of(r) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -217,8 +307,9 @@ def response_stats(minutes: list[float]) -> ResponseStats:
 
 def response_minutes_by_unit(session: Session) -> dict[str, list[float]]:
     rows = session.connection().execute(
-        select(REFERRAL.c.unit_id, REFERRAL.c.sent_at, REFERRAL.c.answered_at)
-        .where(REFERRAL.c.answered_at.is_not(None))
+        select(REFERRAL.c.unit_id, REFERRAL.c.sent_at, REFERRAL.c.answered_at).where(
+            REFERRAL.c.answered_at.is_not(None)
+        )
     )
     by_unit: dict[str, list[float]] = {}
     for unit_id, sent_at, answered_at in rows:
