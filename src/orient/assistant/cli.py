@@ -29,6 +29,9 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="orient", description="Orient : demandes d'hospitalisation non programmée (HNP).")
+    parser.add_argument("--hub", help="adresse d'un hub distant (par défaut : hub intégré)")
+    parser.add_argument("--token", help="jeton d'accès pour le hub distant")
+    parser.add_argument("--db", dest="main_db", help="base de données du hub intégré")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     replay = sub.add_parser("replay", help="rejouer une conversation écrite dans un fichier JSON")
@@ -330,7 +333,31 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_directory(args)
     if args.command == "audit":
         return cmd_audit_verify(args)
-    parser.print_help(sys.stdout)
+    return cmd_tui(args)
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    """`orient`: the terminal assistant. Nothing is printed on stdout (textual-serve uses it)."""
+    from orient.assistant.tui.app import OrientApp
+
+    if args.hub:
+        if not args.token:
+            sys.stderr.write("orient : --hub demande aussi --token.\n")
+            return EXIT_USAGE
+        from orient.assistant.client import HubClient
+        from orient.assistant.embedded import default_outbox_path
+
+        app = OrientApp(client=HubClient(base_url=args.hub, token=args.token, outbox=default_outbox_path()))
+    else:
+        def embedded():  # type: ignore[no-untyped-def]
+            from orient.assistant.embedded import Embedded, default_outbox_path
+
+            return Embedded(args.main_db, outbox=default_outbox_path())
+
+        app = OrientApp(embedded=embedded)
+    app.run()
+    if app.return_code:
+        return app.return_code
     return 0
 
 

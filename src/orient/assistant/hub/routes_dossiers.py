@@ -138,6 +138,7 @@ def read(dossier_id: str, request: Request, who: Principal = Depends(FILLERS)) -
         id=state.id, status=state.status.value, version=state.version, owner_rpps=state.owner_rpps,
         answers=visible_answers(state.answers, actor), medical_hidden=not medical,
         missing=step.missing, blocked_reason=step.blocked_reason, signed=state.signature is not None,
+        signed_at=state.signature.at if state.signature else None,
         chosen_units=hub.service.chosen(actor, dossier_id), question=question_out(hub, step.question),
     )
 
@@ -191,10 +192,19 @@ def review(dossier_id: str, request: Request, who: Principal = Depends(FILLERS))
             "section": section.section, "title": section.title, "hidden": hidden,
             "items": [] if hidden else [
                 {"field": i.field.id, "label": i.field.label, "state": i.state, "value": i.value,
-                 "display": i.display, "who": i.who} for i in section.items
+                 "display": _display(hub, i.field.id, i.value, i.display), "who": i.who}
+                for i in section.items
             ],
         })
     return out
+
+
+def _display(hub: Hub, field_id: str, value: Any, shown: str) -> str:
+    """The commune as its name, département and code rather than the bare INSEE code."""
+    if field_id == "patient.commune" and value and hub.service.lookups.communes is not None:
+        commune = hub.service.lookups.communes.get(value)
+        return commune.label if commune is not None else shown
+    return shown
 
 
 @router.get("/{dossier_id}/proposals")

@@ -139,6 +139,7 @@ class DossierOut(BaseModel):
     missing: list[str]
     blocked_reason: str | None
     signed: bool
+    signed_at: str | None = None
     chosen_units: list[str]
     question: QuestionOut | None
 

@@ -3,6 +3,7 @@ processes can each build their own hub on the same database)."""
 
 from __future__ import annotations
 
+import logging
 import os
 
 from fastapi import FastAPI
@@ -14,4 +15,6 @@ DB_VARIABLE = "ORIENT_HUB_DB"
 
 
 def app_from_env() -> FastAPI:
+    if not logging.getLogger().handlers:  # a worker process: same log lines as a single process
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     return create_app(Hub(open_engine(os.environ.get(DB_VARIABLE) or None)))

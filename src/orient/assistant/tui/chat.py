@@ -1,0 +1,321 @@
+"""The chat: one question at a time, the person's answers as bubbles, refusals under the input."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.suggester import SuggestFromList
+from textual.widgets import Footer, Header, Input, Markdown, OptionList, SelectionList, Static
+from textual.widgets.option_list import Option
+
+from orient.assistant.client import HubError, HubUnavailable
+from orient.dialogs.hnp import HNP
+from orient.models.lifecycle import DOSSIER_STATUS_FR, DossierStatus
+
+if TYPE_CHECKING:
+    from orient.assistant.tui.app import OrientApp
+
+HELP = """**Aide**
+
+- Répondez dans la zone de saisie puis **Entrée**. Pour une liste, tapez le numéro, le code ou le
+  début du libellé, ou choisissez avec les flèches puis **Entrée** (plusieurs choix : **Espace**).
+- **F2** ou `/retour` : revenir à la question précédente.
+- **F3** ou `/modifier CHAMP` : changer une réponse (libellé ou identifiant du champ) ; vous pouvez
+  aussi sélectionner une de vos réponses puis **Entrée**.
+- **F4** ou `/pourquoi` : pourquoi cette question est posée.
+- **F6** ou `/recap` : récapitulatif du dossier. **F7** : unités proposées. **F8** : signer et envoyer.
+- **Échap** : revenir à l'accueil (rien n'est perdu : chaque réponse est enregistrée)."""
+
+
+class Bubble(Static):
+    """A message of the transcript; the person's own answers can be selected to change them."""
+
+    def __init__(self, text: str, kind: str, field: str | None = None) -> None:
+        super().__init__(text, classes=f"bubble {kind}", markup=False)
+        self.field = field
+        self.can_focus = kind == "user"
+
+
+class ChatScreen(Screen[None]):
+    BINDINGS = [
+        Binding("f2", "back", "Retour", id="chat.back", tooltip="Revenir à la question précédente"),
+        Binding("f3", "change", "Modifier", id="chat.change", tooltip="Changer une réponse"),
+        Binding("f4", "why", "Pourquoi ?", id="chat.why", tooltip="Pourquoi cette question est posée"),
+        Binding("f6", "recap", "Récap", id="chat.recap", tooltip="Récapitulatif du dossier"),
+        Binding("f7", "proposals", "Unités", id="chat.proposals", tooltip="Unités proposées"),
+        Binding("f8", "sign", "Signer/envoyer", id="chat.sign", tooltip="Signer puis envoyer"),
+        Binding("f1", "help", "Aide", id="chat.help", tooltip="Les commandes et les touches"),
+        Binding("escape", "home", "Accueil", id="chat.home", tooltip="Revenir à l'accueil"),
+    ]
+
+    def __init__(self, dossier_id: str | None = None) -> None:
+        super().__init__()
+        self.dossier_id = dossier_id
+        self.version = 0
+        self.status = DossierStatus.DRAFT.value
+        self.question: dict[str, Any] | None = None
+
+    @property
+    def orient(self) -> OrientApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        yield Static("", id="progress")
+        yield VerticalScroll(id="transcript")
+        yield OptionList(id="choices")
+        yield SelectionList[str](id="multi")
+        yield Static("", id="error")
+        labels = [f"/modifier {f.label}" for f in HNP.fields] + ["/retour", "/pourquoi", "/recap", "/aide"]
+        yield Input(placeholder="Votre réponse…", id="answer",
+                    suggester=SuggestFromList(labels, case_sensitive=False))
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#transcript", VerticalScroll).anchor()
+        self.query_one("#choices").display = False
+        self.query_one("#multi").display = False
+        self.query_one("#answer", Input).focus()
+        self.start()
+
+    # -- talking to the hub (workers; results come back on the UI thread) ------------------
+    @work(exclusive=True, group="hub")
+    async def start(self) -> None:
+        client = self.orient.client
+        try:
+            if self.dossier_id is None:
+                step = await client.create_dossier()
+                self.dossier_id = step["dossier_id"]
+                self.say(f"Nouveau dossier ({HNP.title}). Je vous pose les questions une à une ; "
+                         "F1 pour l'aide.")
+                self.show_step(step)
+            else:
+                view = await client.dossier(self.dossier_id)
+                self.say("Dossier repris là où il s'était arrêté.")
+                self.show_view(view)
+        except (HubError, HubUnavailable) as exc:
+            self.say(str(exc), "danger")
+
+    @work(exclusive=True, group="hub")
+    async def submit(self, text: str) -> None:
+        assert self.dossier_id is not None
+        try:
+            step = await self.orient.client.answer(self.dossier_id, text, self.version)
+        except HubError as exc:
+            if exc.status == 409 and isinstance(exc.body, dict) and exc.body.get("current"):
+                self.say(exc.detail, "warning")
+                self.show_step(exc.body["current"])
+                return
+            self.show_error(exc.detail)
+            return
+        except HubUnavailable as exc:
+            self.show_error(f"{exc} Votre saisie est conservée : réessayez (Entrée).")
+            return
+        if not step["ok"]:
+            self.version = step["version"]
+            self.show_error(step["message"] or "Réponse refusée.")
+            return
+        answer_input = self.query_one("#answer", Input)
+        field = self.question["field"] if self.question else None
+        self.say(text if text.strip() else "(passée)", "user", field)
+        answer_input.value = ""
+        self.show_error("")
+        self.show_step(step)
+
+    @work(exclusive=True, group="hub")
+    async def run_command(self, name: str, argument: str) -> None:
+        client = self.orient.client
+        assert self.dossier_id is not None
+        try:
+            if name == "back":
+                step = await client.back(self.dossier_id, self.version)
+            elif name == "change":
+                step = await client.edit(self.dossier_id, argument, self.version)
+            else:
+                return
+        except HubError as exc:
+            self.show_error(exc.detail)
+            return
+        except HubUnavailable as exc:
+            self.show_error(str(exc))
+            return
+        if not step["ok"]:
+            self.show_error(step["message"] or "Impossible.")
+            return
+        self.query_one("#answer", Input).value = ""
+        self.show_error("")
+        self.show_step(step)
+
+    # -- showing ---------------------------------------------------------------------------
+    def say(self, text: str, kind: str = "assistant", field: str | None = None) -> None:
+        bubble = Bubble(text, kind, field)
+        self.query_one("#transcript", VerticalScroll).mount(bubble)
+
+    def show_error(self, message: str) -> None:
+        self.query_one("#error", Static).update(message)
+
+    def show_view(self, view: dict[str, Any]) -> None:
+        self.show_step({
+            "ok": True, "dossier_id": view["id"], "status": view["status"], "version": view["version"],
+            "question": view["question"], "message": None, "warnings": [], "duplicates": [],
+            "blocked_reason": view["blocked_reason"], "missing": view["missing"], "progress": [],
+        })
+
+    def show_step(self, step: dict[str, Any]) -> None:
+        self.version = step["version"]
+        self.status = step["status"]
+        for warning in step.get("warnings", []):
+            self.say(f"⚠ {warning['message']}", "warning")
+        if step.get("progress"):
+            parts = [f"{p['title']} {p['answered']}/{p['total']}" for p in step["progress"]]
+            self.query_one("#progress", Static).update("  ·  ".join(parts))
+        self.question = step["question"]
+        self.show_choices(self.question)
+        if self.question is not None:
+            self.say(self.question_text(self.question))
+            return
+        if step.get("blocked_reason"):
+            self.say(step["blocked_reason"], "danger")
+            self.say("Si la réponse « Signes de gravité » était une erreur : F3 (ou "
+                     "`/modifier Signes de gravité`) pour la corriger.")
+        elif self.status == DossierStatus.AWAITING_DOCTOR.value:
+            self.say("Votre partie est terminée : le dossier est transmis au médecin, qui remplira "
+                     "le volet médical et signera.")
+        elif self.status in (DossierStatus.READY.value, DossierStatus.SIGNED.value, DossierStatus.SENT.value):
+            self.say(f"Questions terminées (dossier « {DOSSIER_STATUS_FR[DossierStatus(self.status)]} »). "
+                     "F6 : récapitulatif · F7 : unités proposées · F8 : signer et envoyer.")
+        else:
+            missing = ", ".join(HNP.field(f).label for f in step.get("missing", []) if f in HNP.by_id)
+            self.say(f"Plus de question pour vous. Reste à remplir : {missing or 'rien'}.")
+
+    @staticmethod
+    def question_text(q: dict[str, Any]) -> str:
+        lines = [("(modification) " if q.get("changing") else "") + q["question"]]
+        if q["options"]:
+            lines += [f"  {i}. {label}" for i, (_, label) in enumerate(q["options"], 1)]
+        if q.get("suggestions"):
+            lines.append("Codes proposés d'après l'hypothèse :")
+            lines += [f"  {i}. {code} — {label}" for i, (code, label) in enumerate(q["suggestions"], 1)]
+        if q.get("current") not in (None, ""):
+            lines.append(f"Réponse actuelle : {q['current']}")
+        if not q["required"]:
+            lines.append("(facultatif : Entrée sans rien pour passer)")
+        return "\n".join(lines)
+
+    def show_choices(self, q: dict[str, Any] | None) -> None:
+        single = self.query_one("#choices", OptionList)
+        multi = self.query_one("#multi", SelectionList)
+        single.clear_options()
+        multi.clear_options()
+        single.display = multi.display = False
+        if q is None:
+            return
+        if q["type"] == "bool":
+            single.add_options([Option("oui", id="oui"), Option("non", id="non")])
+            single.display = True
+        elif q["type"] == "choice":
+            single.add_options([Option(f"{i}. {label}", id=str(i)) for i, (_, label) in enumerate(q["options"], 1)])
+            single.display = True
+        elif q["type"] == "multi":
+            multi.add_options([(f"{i}. {label}", str(i)) for i, (_, label) in enumerate(q["options"], 1)])
+            multi.display = True
+
+    # -- input -----------------------------------------------------------------------------
+    @on(Input.Submitted, "#answer")
+    def answered(self, event: Input.Submitted) -> None:
+        text = event.value
+        if text.startswith("/"):
+            self.command(text)
+            return
+        if self.question is None:
+            self.show_error("Aucune question en attente : F6 récapitulatif, F7 unités, F8 signer.")
+            return
+        self.submit(text)
+
+    @on(OptionList.OptionSelected, "#choices")
+    def picked(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id is not None:
+            self.query_one("#answer", Input).value = event.option.id
+            self.submit(event.option.id)
+
+    def on_key(self, event: Any) -> None:
+        multi = self.query_one("#multi", SelectionList)
+        if event.key == "enter" and multi.has_focus:
+            chosen = ",".join(sorted(multi.selected, key=int)) or "aucun"
+            self.query_one("#answer", Input).value = chosen
+            self.submit(chosen)
+            event.stop()
+        elif event.key == "enter" and isinstance(self.focused, Bubble) and self.focused.field:
+            self.run_command("change", self.focused.field)
+            event.stop()
+
+    def command(self, text: str) -> None:
+        name, _, argument = text[1:].partition(" ")
+        name = name.strip().lower()
+        if name == "retour":
+            self.action_back()
+        elif name == "modifier":
+            if not argument.strip():
+                self.show_error("Précisez la réponse à changer : /modifier CHAMP (par exemple "
+                                "/modifier Date de naissance).")
+            else:
+                self.run_command("change", argument.strip())
+        elif name == "pourquoi":
+            self.action_why()
+        elif name == "recap":
+            self.action_recap()
+        elif name == "aide":
+            self.action_help()
+        else:
+            self.show_error(f"Commande inconnue « /{name} » : /retour, /modifier CHAMP, /pourquoi, "
+                            "/recap, /aide.")
+
+    # -- actions ---------------------------------------------------------------------------
+    def action_back(self) -> None:
+        self.run_command("back", "")
+
+    def action_change(self) -> None:
+        answer = self.query_one("#answer", Input)
+        answer.value = "/modifier "
+        answer.cursor_position = len(answer.value)
+        answer.focus()
+        self.show_error("Tapez le libellé de la réponse à changer (complétion avec →), puis Entrée.")
+
+    def action_why(self) -> None:
+        if self.question is None:
+            self.say("Il n'y a pas de question en cours.")
+        else:
+            self.say(f"Pourquoi ? {self.question['why']}")
+
+    def action_help(self) -> None:
+        self.query_one("#transcript", VerticalScroll).mount(Markdown(HELP, classes="bubble assistant"))
+
+    def action_recap(self) -> None:
+        from orient.assistant.tui.screens import ReviewScreen
+
+        if self.dossier_id:
+            self.app.push_screen(ReviewScreen(self.dossier_id, self.status))
+
+    def action_proposals(self) -> None:
+        from orient.assistant.tui.screens import ProposalsScreen
+
+        if self.dossier_id:
+            self.app.push_screen(ProposalsScreen(self.dossier_id))
+
+    def action_sign(self) -> None:
+        from orient.assistant.tui.screens import SignScreen
+
+        if self.dossier_id:
+            self.app.push_screen(SignScreen(self.dossier_id), self.after_sign)
+
+    def after_sign(self, message: str | None) -> None:
+        if message:
+            self.say(message)
+
+    def action_home(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,750 @@
+"""The other screens: who is using Orient, home, review, proposals, signature and sending,
+dashboard, the unit's inbox and a referral, the referral letter."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import (
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Label,
+    Markdown,
+    OptionList,
+    SelectionList,
+    Static,
+)
+from textual.widgets.option_list import Option
+
+from orient.assistant.client import HubError, HubUnavailable
+from orient.dialogs.documents import render_letter_html, render_letter_markdown, render_review
+from orient.models.lifecycle import (
+    CANCELLATION_REASONS,
+    REFERRAL_STATUS_FR,
+    REFUSAL_REASONS,
+    ReferralStatus,
+)
+
+if TYPE_CHECKING:
+    from orient.assistant.tui.app import OrientApp
+
+TIMING_FR = {"today": "aujourd'hui", "within_24h": "sous 24 h", "within_48h": "sous 48 h"}
+
+
+class OrientScreen(Screen[Any]):
+    @property
+    def orient(self) -> OrientApp:
+        return self.app  # type: ignore[return-value]
+
+    def problem(self, exc: Exception) -> str:
+        return exc.detail if isinstance(exc, HubError) else str(exc)
+
+
+# -- who and home -------------------------------------------------------------------------------
+class WhoScreen(OrientScreen):
+    """Embedded mode: pick a demo user, one key each, with the demo codes shown."""
+
+    BINDINGS = [
+        Binding("1", "pick('doctor')", "Médecin", id="who.doctor", tooltip="Le médecin de démonstration"),
+        Binding("2", "pick('secretary')", "Secrétaire", id="who.secretary", tooltip="La secrétaire déléguée"),
+        Binding("3", "pick('receiver')", "Unité", id="who.receiver", tooltip="L'unité receveuse"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        from orient.assistant.store.accounts import DEMO_DOCTOR, DEMO_RECEIVER, DEMO_SECRETARY
+
+        with Vertical(id="who"):
+            with Vertical(classes="panel"):
+                yield Label("Orient — demandes d'hospitalisation non programmée", classes="title")
+                yield Label("Qui utilise Orient ? (démonstration : données fictives)")
+                yield OptionList(
+                    Option(f"1. {DEMO_DOCTOR.name}, médecin — code de signature {DEMO_DOCTOR.code}", id="doctor"),
+                    Option(f"2. {DEMO_SECRETARY.name}, secrétaire (délégation du Dr Martin)", id="secretary"),
+                    Option(f"3. {DEMO_RECEIVER.name} (unité receveuse)", id="receiver"),
+                    id="people",
+                )
+                yield Label("Touche 1, 2 ou 3, ou flèches puis Entrée.", classes="hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#people", OptionList).focus()
+
+    @on(OptionList.OptionSelected, "#people")
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        self.action_pick(event.option.id or "doctor")
+
+    def action_pick(self, role: str) -> None:
+        self.orient.sign_in(role)
+
+
+class HomeScreen(OrientScreen):
+    BINDINGS = [
+        Binding("n", "new", "Nouveau dossier", id="home.new", tooltip="Commencer une demande"),
+        Binding("r", "resume", "Reprendre", id="home.resume", tooltip="Reprendre un dossier"),
+        Binding("d", "dashboard", "Tableau de bord", id="home.dashboard", tooltip="Suivre les demandes"),
+        Binding("i", "inbox", "Boîte de réception", id="home.inbox", tooltip="Demandes reçues par l'unité"),
+        Binding("escape", "switch", "Changer d'utilisateur", id="home.switch", tooltip="Retour au choix"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="home"), Vertical(classes="panel"):
+            yield Label(f"Bonjour, {self.orient.user_name}", classes="title")
+            yield OptionList(id="menu")
+            yield Static("", id="resume-hint", classes="hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        menu = self.query_one("#menu", OptionList)
+        if self.orient.role == "receiver":
+            menu.add_options([Option("i. Boîte de réception de l'unité", id="inbox")])
+        else:
+            menu.add_options([
+                Option("n. Nouveau dossier", id="new"),
+                Option("r. Reprendre un dossier", id="resume"),
+                Option("d. Tableau de bord des demandes", id="dashboard"),
+            ])
+        menu.focus()
+
+    @on(OptionList.OptionSelected, "#menu")
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        getattr(self, f"action_{event.option.id}")()
+
+    def action_new(self) -> None:
+        from orient.assistant.tui.chat import ChatScreen
+
+        if self.orient.role != "receiver":
+            self.app.push_screen(ChatScreen())
+
+    def action_resume(self) -> None:
+        if self.orient.role != "receiver":
+            self.app.push_screen(ResumeScreen())
+
+    def action_dashboard(self) -> None:
+        if self.orient.role != "receiver":
+            self.app.push_screen(DashboardScreen())
+
+    def action_inbox(self) -> None:
+        if self.orient.role == "receiver":
+            self.app.push_screen(InboxScreen())
+
+    def action_switch(self) -> None:
+        if self.orient.embedded is not None:
+            self.app.switch_screen(WhoScreen())
+
+
+class ResumeScreen(OrientScreen):
+    BINDINGS = [Binding("escape", "app.pop_screen", "Retour", id="resume.back", tooltip="Accueil")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Label("Dossiers (Entrée pour reprendre)", classes="status")
+        yield DataTable(id="dossiers", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Patient", "Statut", "Modifié")
+        self.load()
+
+    @work(exclusive=True)
+    async def load(self) -> None:
+        from orient.models.lifecycle import DOSSIER_STATUS_FR, DossierStatus
+
+        table = self.query_one(DataTable)
+        try:
+            rows = await self.orient.client.dossiers()
+        except (HubError, HubUnavailable) as exc:
+            self.notify(self.problem(exc), severity="error")
+            return
+        for row in rows:
+            table.add_row(row["patient"], DOSSIER_STATUS_FR[DossierStatus(row["status"])],
+                          row["updated_at"][:16].replace("T", " "), key=row["id"])
+
+    @on(DataTable.RowSelected)
+    def open_dossier(self, event: DataTable.RowSelected) -> None:
+        from orient.assistant.tui.chat import ChatScreen
+
+        self.app.switch_screen(ChatScreen(str(event.row_key.value)))
+
+
+# -- review, proposals, signature ---------------------------------------------------------------
+class ReviewScreen(OrientScreen):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Retour", id="review.back", tooltip="Revenir au dossier"),
+        Binding("f10", "letter", "Lettre", id="review.letter", tooltip="Lettre de liaison"),
+    ]
+
+    def __init__(self, dossier_id: str, status: str) -> None:
+        super().__init__()
+        self.dossier_id = dossier_id
+        self.status = status
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="document"):
+            yield Markdown("Chargement…", id="review")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(exclusive=True)
+    async def load(self) -> None:
+        try:
+            view = await self.orient.client.dossier(self.dossier_id)
+            sections = await self.orient.client.review(self.dossier_id)
+        except (HubError, HubUnavailable) as exc:
+            await self.query_one("#review", Markdown).update(self.problem(exc))
+            return
+        text = render_review(sections, view["status"], view["blocked_reason"])
+        await self.query_one("#review", Markdown).update(
+            text + "\n\n*Pour changer une réponse : Échap puis F3 (ou /modifier CHAMP).*")
+
+    def action_letter(self) -> None:
+        self.app.push_screen(LetterScreen(self.dossier_id))
+
+
+class LetterScreen(OrientScreen):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Retour", id="letter.back", tooltip="Revenir"),
+        Binding("f10", "save", "Enregistrer (HTML)", id="letter.save", tooltip="Fichier HTML imprimable"),
+    ]
+
+    def __init__(self, dossier_id: str) -> None:
+        super().__init__()
+        self.dossier_id = dossier_id
+        self.html = ""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="document"):
+            yield Markdown("Chargement…", id="letter")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(exclusive=True)
+    async def load(self) -> None:
+        try:
+            view = await self.orient.client.dossier(self.dossier_id)
+            sections = await self.orient.client.review(self.dossier_id)
+        except (HubError, HubUnavailable) as exc:
+            await self.query_one("#letter", Markdown).update(self.problem(exc))
+            return
+        today = date.today()
+        await self.query_one("#letter", Markdown).update(
+            render_letter_markdown(view["answers"], sections, view["signed_at"], today))
+        self.html = render_letter_html(view["answers"], sections, view["signed_at"], today)
+
+    def action_save(self) -> None:
+        if not self.html:
+            return
+        path = self.orient.letter_folder / f"lettre-de-liaison-{self.dossier_id[:8]}.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.html, encoding="utf-8")
+        path.chmod(0o600)
+        if self.orient.is_web:
+            self.app.deliver_text(path.open("r", encoding="utf-8"), save_filename=path.name)  # type: ignore[attr-defined]
+        self.notify(f"Lettre enregistrée : {path}")
+
+
+class ProposalsScreen(OrientScreen):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Retour", id="proposals.back", tooltip="Revenir au dossier"),
+        Binding("f5", "noop", show=False),
+        Binding("f9", "confirm", "Valider le choix", id="proposals.confirm", tooltip="Choisir 1 à 5 unités"),
+        Binding("f4", "why", "Pourquoi absente ?", id="proposals.why", tooltip="Pourquoi une unité n'est pas proposée"),
+        Binding("f7", "more", "Plus d'unités", id="proposals.more", tooltip="Les 20 suivantes"),
+    ]
+
+    def __init__(self, dossier_id: str) -> None:
+        super().__init__()
+        self.dossier_id = dossier_id
+        self.limit = 20
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Unités proposées (Espace pour cocher, 1 à 5 ; F9 pour valider)", classes="status")
+        yield SelectionList[str](id="units")
+        yield Static("", id="reasons", classes="status")
+        yield Input(placeholder="Identifiant d'une unité absente, puis Entrée (F4)", id="why")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#why").display = False
+        self.load()
+
+    @work(exclusive=True)
+    async def load(self) -> None:
+        units = self.query_one("#units", SelectionList)
+        try:
+            found = await self.orient.client.proposals(self.dossier_id, limit=self.limit)
+            chosen = set((await self.orient.client.dossier(self.dossier_id))["chosen_units"])
+        except (HubError, HubUnavailable) as exc:
+            self.query_one("#reasons", Static).update(self.problem(exc))
+            return
+        units.clear_options()
+        if found["message"]:
+            self.query_one("#reasons", Static).update(found["message"])
+        for rank, p in enumerate(found["proposals"], 1):
+            demo = " [démo]" if p["demo"] else ""
+            label = f"{rank:>2}. {p['unit']} — {p['establishment']} — {p['distance_km']} km{demo}"
+            units.add_option((label, p["unit_id"], p["unit_id"] in chosen))
+        self.proposals = {p["unit_id"]: p for p in found["proposals"]}
+        if found["full"]:
+            full = ", ".join(f"{p['establishment']} ({p['unit']})" for p in found["full"][:5])
+            self.query_one("#reasons", Static).update(f"Complètes, listées à part : {full}")
+        units.focus()
+
+    @on(SelectionList.SelectionHighlighted, "#units")
+    def highlighted(self, event: SelectionList.SelectionHighlighted) -> None:
+        unit_id = event.selection.value
+        p = getattr(self, "proposals", {}).get(unit_id)
+        if p:
+            self.query_one("#reasons", Static).update(" · ".join(p["reasons"]))
+
+    def action_more(self) -> None:
+        self.limit += 20
+        self.load()
+
+    def action_why(self) -> None:
+        field = self.query_one("#why", Input)
+        field.display = True
+        field.focus()
+
+    @on(Input.Submitted, "#why")
+    def ask_why(self, event: Input.Submitted) -> None:
+        self.explain(event.value.strip())
+
+    @work(exclusive=True, group="why")
+    async def explain(self, unit_id: str) -> None:
+        try:
+            answer = await self.orient.client.why_not(self.dossier_id, unit_id)
+            self.query_one("#reasons", Static).update(answer["message"])
+        except (HubError, HubUnavailable) as exc:
+            self.query_one("#reasons", Static).update(self.problem(exc))
+
+    def action_confirm(self) -> None:
+        self.confirm(list(self.query_one("#units", SelectionList).selected))
+
+    @work(exclusive=True, group="choose")
+    async def confirm(self, unit_ids: list[str]) -> None:
+        if not 1 <= len(unit_ids) <= 5:
+            self.query_one("#reasons", Static).update("Cochez de 1 à 5 unités (Espace), puis F9.")
+            return
+        try:
+            await self.orient.client.choose(self.dossier_id, unit_ids)
+        except (HubError, HubUnavailable) as exc:
+            self.query_one("#reasons", Static).update(self.problem(exc))
+            return
+        self.app.pop_screen()
+        self.app.notify(f"{len(unit_ids)} unité(s) choisie(s). F8 pour signer et envoyer.")
+
+    def action_noop(self) -> None:
+        return
+
+
+class SignScreen(ModalScreen[str | None]):
+    """The doctor signs with their personal code, then the referrals are sent (outbox)."""
+
+    BINDINGS = [Binding("escape", "dismiss_none", "Annuler", id="sign.cancel", tooltip="Ne pas signer")]
+
+    def __init__(self, dossier_id: str) -> None:
+        super().__init__()
+        self.dossier_id = dossier_id
+
+    @property
+    def orient(self) -> OrientApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Signer et envoyer", classes="title")
+            yield Static("", id="state")
+            yield Input(placeholder="Code personnel de signature", password=True, id="code")
+            yield Static("", id="error")
+
+    def on_mount(self) -> None:
+        self.prepare()
+
+    @work(exclusive=True)
+    async def prepare(self) -> None:
+        view = await self.orient.client.dossier(self.dossier_id)
+        self.version = view["version"]
+        state = self.query_one("#state", Static)
+        if view["signed"]:
+            state.update("Dossier déjà signé : Entrée pour envoyer aux unités choisies.")
+            self.query_one("#code", Input).placeholder = "Entrée pour envoyer"
+        else:
+            state.update(f"Unités choisies : {len(view['chosen_units'])}. Tapez votre code puis Entrée.")
+        self.signed = view["signed"]
+        self.query_one("#code", Input).focus()
+
+    @on(Input.Submitted, "#code")
+    def go(self, event: Input.Submitted) -> None:
+        self.sign_and_send(event.value)
+
+    @work(exclusive=True)
+    async def sign_and_send(self, code: str) -> None:
+        client = self.orient.client
+        error = self.query_one("#error", Static)
+        try:
+            if not getattr(self, "signed", False):
+                step = await client.sign(self.dossier_id, code, self.version)
+                if not step["ok"]:
+                    error.update(step["message"] or "Signature refusée.")
+                    return
+                self.signed = True
+            result = await client.send(self.dossier_id)
+        except HubUnavailable as exc:
+            self.dismiss(f"{exc} L'envoi est en attente et sera réessayé (même clé, sans doublon).")
+            return
+        except HubError as exc:
+            error.update(exc.detail)
+            return
+        sent = len(result["referrals"])
+        self.dismiss(f"Dossier signé et envoyé : {sent} demande(s). Suivi : tableau de bord (Accueil, d).")
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+# -- following the referrals --------------------------------------------------------------------
+def waiting(minutes: float) -> str:
+    hours, mins = divmod(int(minutes), 60)
+    return f"{hours} h {mins:02d}" if hours else f"{mins} min"
+
+
+def answer_text(r: dict[str, Any]) -> str:
+    if r["status"] == ReferralStatus.ACCEPTED.value and r.get("admission_at"):
+        return f"admission le {r['admission_at'][:16].replace('T', ' à ')} — contact : {r.get('contact') or ''}"
+    if r["status"] == ReferralStatus.REFUSED.value:
+        return REFUSAL_REASONS.get(r.get("reason") or "", "") + (f" — {r['reason_text']}" if r.get("reason_text") else "")
+    if r["status"] == ReferralStatus.INFO_REQUESTED.value:
+        return f"question : {r.get('question') or ''}"
+    if r["status"] == ReferralStatus.CANCELLED.value:
+        return CANCELLATION_REASONS.get(r.get("reason") or "", r.get("reason") or "")
+    return ""
+
+
+class LiveTable(OrientScreen):
+    """A table refreshed from the hub's live feed (long polling in a worker)."""
+
+    def on_mount(self) -> None:
+        self.refresh_rows()
+        self.follow()
+
+    @work(exclusive=True, group="feed")
+    async def follow(self) -> None:
+        client = self.orient.client
+        try:
+            last = (await client.feed(-1))["last"]
+        except (HubError, HubUnavailable):
+            return
+        while True:
+            try:
+                answer = await client.feed(last, wait=self.orient.feed_wait)
+            except (HubError, HubUnavailable):
+                continue
+            last = answer["last"]
+            if answer["events"]:
+                self.refresh_rows()
+
+    def refresh_rows(self) -> Any:
+        raise NotImplementedError
+
+
+class DashboardScreen(LiveTable):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Accueil", id="dashboard.back", tooltip="Revenir à l'accueil"),
+        Binding("f6", "answer_info", "Répondre", id="dashboard.info", tooltip="Répondre à une question de l'unité"),
+        Binding("f3", "cancel_referral", "Annuler", id="dashboard.cancel", tooltip="Annuler la demande"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Mes demandes — mises à jour en direct", classes="status")
+        yield DataTable(id="referrals", cursor_type="row")
+        yield Static("", id="detail-line", classes="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns("Établissement", "Unité", "Statut", "Attente", "Retard", "Réponse")
+        self.rows: dict[str, dict[str, Any]] = {}
+        super().on_mount()
+
+    @work(exclusive=True, group="rows")
+    async def refresh_rows(self) -> None:
+        table = self.query_one(DataTable)
+        try:
+            referrals = await self.orient.client.referrals()
+        except (HubError, HubUnavailable) as exc:
+            self.query_one("#detail-line", Static).update(self.problem(exc))
+            return
+        table.clear()
+        self.rows = {r["id"]: r for r in referrals}
+        for r in referrals:
+            overdue = "EN RETARD" if r["overdue"] else ""
+            table.add_row(r.get("establishment") or "", r.get("unit_name") or r["unit_id"],
+                          REFERRAL_STATUS_FR[ReferralStatus(r["status"])], waiting(r["waiting_minutes"]),
+                          overdue, answer_text(r), key=r["id"])
+        if any(r["overdue"] for r in referrals):
+            phones = ", ".join(f"{r.get('establishment')}: {r['unit_phone']}" for r in referrals
+                               if r["overdue"] and r.get("unit_phone"))
+            self.query_one("#detail-line", Static).update(
+                "Demande(s) en retard : appelez l'unité" + (f" ({phones})" if phones else "")
+                + " ou ajoutez une autre unité (F7 dans le dossier).")
+
+    def _selected(self) -> dict[str, Any] | None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.rows.get(str(key))
+
+    def action_answer_info(self) -> None:
+        r = self._selected()
+        if r and r["status"] == ReferralStatus.INFO_REQUESTED.value:
+            self.app.push_screen(TextModal(f"Question de l'unité : {r.get('question')}", "Votre réponse"),
+                                 lambda text: self.reply(r["id"], text))  # type: ignore[arg-type]
+
+    def action_cancel_referral(self) -> None:
+        r = self._selected()
+        if r:
+            self.app.push_screen(ReasonModal("Annuler la demande : motif", CANCELLATION_REASONS),
+                                 lambda choice: self.cancel_referral(r["id"], choice))  # type: ignore[arg-type]
+
+    @work(group="act")
+    async def reply(self, referral_id: str, text: str | None) -> None:
+        if text:
+            await self._act(self.orient.client.answer_info(referral_id, text))
+
+    @work(group="act")
+    async def cancel_referral(self, referral_id: str, choice: tuple[str, str] | None) -> None:
+        if choice:
+            await self._act(self.orient.client.cancel(referral_id, choice[0], choice[1] or None))
+
+    async def _act(self, call: Any) -> None:
+        try:
+            await call
+        except (HubError, HubUnavailable) as exc:
+            self.notify(self.problem(exc), severity="error")
+        self.refresh_rows()
+
+
+class InboxScreen(LiveTable):
+    BINDINGS = [Binding("escape", "app.pop_screen", "Accueil", id="inbox.back", tooltip="Revenir à l'accueil")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Demandes reçues — les plus urgentes d'abord (Entrée pour ouvrir)", classes="status")
+        yield DataTable(id="inbox", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns("Délai", "Unité", "Statut", "Attente", "Retard")
+        super().on_mount()
+
+    @work(exclusive=True, group="rows")
+    async def refresh_rows(self) -> None:
+        table = self.query_one(DataTable)
+        try:
+            referrals = await self.orient.client.inbox()
+        except (HubError, HubUnavailable) as exc:
+            self.notify(self.problem(exc), severity="error")
+            return
+        table.clear()
+        for r in referrals:
+            table.add_row(TIMING_FR.get(r["timing"], r["timing"]), r.get("unit_name") or r["unit_id"],
+                          REFERRAL_STATUS_FR[ReferralStatus(r["status"])], waiting(r["waiting_minutes"]),
+                          "EN RETARD" if r["overdue"] else "", key=r["id"])
+
+    @on(DataTable.RowSelected)
+    def open_referral(self, event: DataTable.RowSelected) -> None:
+        self.app.push_screen(ReferralScreen(str(event.row_key.value)))
+
+
+class ReferralScreen(OrientScreen):
+    """A referral opened by the unit (marked read): the letter, and the unit's answers."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Retour", id="referral.back", tooltip="Boîte de réception"),
+        Binding("f2", "accept", "Accepter", id="referral.accept", tooltip="Accepter l'admission"),
+        Binding("f3", "refuse", "Refuser", id="referral.refuse", tooltip="Refuser avec un motif"),
+        Binding("f4", "ask", "Demander une information", id="referral.ask", tooltip="Question au demandeur"),
+    ]
+
+    def __init__(self, referral_id: str) -> None:
+        super().__init__()
+        self.referral_id = referral_id
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="referral-status", classes="status")
+        with VerticalScroll(id="detail"):
+            yield Markdown("Chargement…", id="dossier")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(exclusive=True)
+    async def load(self) -> None:
+        from orient.assistant.tui.letter import letter_from_answers
+
+        try:
+            opened = await self.orient.client.open_referral(self.referral_id)
+        except (HubError, HubUnavailable) as exc:
+            await self.query_one("#dossier", Markdown).update(self.problem(exc))
+            return
+        r = opened["referral"]
+        self.query_one("#referral-status", Static).update(
+            f"{REFERRAL_STATUS_FR[ReferralStatus(r['status'])]} · délai {TIMING_FR.get(r['timing'], '')} · "
+            f"attente {waiting(r['waiting_minutes'])}" + (" · EN RETARD" if r["overdue"] else "")
+            + (f" · réponse du demandeur : {r['info_answer']}" if r.get("info_answer") else ""))
+        await self.query_one("#dossier", Markdown).update(letter_from_answers(opened["dossier"]))
+
+    def action_accept(self) -> None:
+        self.app.push_screen(AcceptModal(), self.accept)  # type: ignore[arg-type]
+
+    def action_refuse(self) -> None:
+        self.app.push_screen(ReasonModal("Refuser : motif", REFUSAL_REASONS), self.refuse)  # type: ignore[arg-type]
+
+    def action_ask(self) -> None:
+        self.app.push_screen(TextModal("Question au médecin demandeur", "Votre question"), self.ask)  # type: ignore[arg-type]
+
+    @work(group="act")
+    async def accept(self, value: tuple[datetime, str] | None) -> None:
+        if value:
+            await self._act(self.orient.client.accept(self.referral_id, value[0], value[1]))
+
+    @work(group="act")
+    async def refuse(self, choice: tuple[str, str] | None) -> None:
+        if choice:
+            await self._act(self.orient.client.refuse(self.referral_id, choice[0], choice[1] or None))
+
+    @work(group="act")
+    async def ask(self, text: str | None) -> None:
+        if text:
+            await self._act(self.orient.client.request_info(self.referral_id, text))
+
+    async def _act(self, call: Any) -> None:
+        try:
+            r = await call
+        except (HubError, HubUnavailable) as exc:
+            self.notify(self.problem(exc), severity="error")
+            return
+        self.notify(f"Demande {REFERRAL_STATUS_FR[ReferralStatus(r['status'])]}.")
+        self.app.pop_screen()
+
+
+# -- small dialogs --------------------------------------------------------------------------------
+class TextModal(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "dismiss_none", "Annuler", id="text.cancel", tooltip="Annuler")]
+
+    def __init__(self, title: str, placeholder: str) -> None:
+        super().__init__()
+        self.title_text, self.placeholder = title, placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, classes="title")
+            yield Input(placeholder=self.placeholder, id="text")
+            yield Static("", id="error")
+
+    @on(Input.Submitted, "#text")
+    def done(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            self.query_one("#error", Static).update("Le texte est vide.")
+            return
+        self.dismiss(event.value.strip())
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+class ReasonModal(ModalScreen[tuple[str, str] | None]):
+    """A reason from a list; "Autre" asks for a text."""
+
+    BINDINGS = [Binding("escape", "dismiss_none", "Annuler", id="reason.cancel", tooltip="Annuler")]
+
+    def __init__(self, title: str, reasons: dict[str, str]) -> None:
+        super().__init__()
+        self.title_text, self.reasons = title, reasons
+        self.code: str | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, classes="title")
+            yield OptionList(*[Option(label, id=code) for code, label in self.reasons.items()], id="reasons")
+            yield Input(placeholder="Précisez (obligatoire pour « Autre »)", id="text")
+            yield Static("", id="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#reasons", OptionList).focus()
+
+    @on(OptionList.OptionSelected, "#reasons")
+    def picked(self, event: OptionList.OptionSelected) -> None:
+        self.code = event.option.id
+        self.query_one("#text", Input).focus()
+
+    @on(Input.Submitted, "#text")
+    def done(self, event: Input.Submitted) -> None:
+        if self.code is None:
+            self.query_one("#error", Static).update("Choisissez d'abord un motif (flèches, Entrée).")
+            return
+        if self.code == "other" and not event.value.strip():
+            self.query_one("#error", Static).update("Le motif « Autre » demande une précision.")
+            return
+        self.dismiss((self.code, event.value.strip()))
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+class AcceptModal(ModalScreen[tuple[datetime, str] | None]):
+    BINDINGS = [Binding("escape", "dismiss_none", "Annuler", id="accept.cancel", tooltip="Annuler")]
+
+    def compose(self) -> ComposeResult:
+        default = (datetime.now() + timedelta(hours=3)).strftime("%d/%m/%Y %H:%M")
+        with Vertical():
+            yield Label("Accepter l'admission (dans les 48 h)", classes="title")
+            yield Input(value=default, placeholder="jj/mm/aaaa hh:mm", id="when")
+            yield Input(placeholder="Contact (nom, téléphone) pour préparer l'arrivée", id="contact")
+            yield Static("", id="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#contact", Input).focus()
+
+    @on(Input.Submitted)
+    def done(self, _event: Input.Submitted) -> None:
+        when_text = self.query_one("#when", Input).value.strip()
+        contact = self.query_one("#contact", Input).value.strip()
+        try:
+            when = datetime.strptime(when_text, "%d/%m/%Y %H:%M").astimezone()
+        except ValueError:
+            self.query_one("#error", Static).update(
+                f"« Date et heure d'admission » : « {when_text} » n'est pas accepté. Attendu : jj/mm/aaaa hh:mm.")
+            return
+        if not contact:
+            self.query_one("#error", Static).update("« Contact » : une réponse est requise.")
+            return
+        self.dismiss((when, contact))
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+def default_letter_folder() -> Path:
+    return Path.home() / "Documents" / "orient"

@@ -1,0 +1,93 @@
+"""Documents rendered from the dialog's templates: the review (Markdown) and the referral letter
+("lettre de liaison", Markdown for the terminal and printable HTML). They take the hub's review
+sections and answers as plain data, so the TUI renders them from what the client received."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from orient.dialogs.hnp import HNP
+from orient.models.lifecycle import DOSSIER_STATUS_FR, DossierStatus
+
+LEGAL_FIELDS = ("medical.reason", "medical.treatments", "medical.allergies")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")
+
+
+def md(value: object) -> str:
+    """User text made inert in Markdown (no markup, no table break, no HTML)."""
+    text = "" if value is None else str(value)
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def _environment(autoescape: bool) -> Environment:
+    env = Environment(
+        loader=PackageLoader("orient.dialogs", "templates"),
+        autoescape=select_autoescape(["html"]) if autoescape else False,
+        undefined=StrictUndefined,
+        trim_blocks=False,
+        lstrip_blocks=False,
+    )
+    env.filters["md"] = md
+    return env
+
+
+_MARKDOWN = _environment(autoescape=False)
+_HTML = _environment(autoescape=True)
+
+
+def render_review(sections: list[dict[str, Any]], status: str, blocked_reason: str | None) -> str:
+    return _MARKDOWN.get_template("review.md.j2").render(
+        sections=sections, status_fr=DOSSIER_STATUS_FR[DossierStatus(status)], blocked_reason=blocked_reason)
+
+
+def _display(sections: list[dict[str, Any]], field_id: str) -> str:
+    for section in sections:
+        for item in section.get("items", []):
+            if item["field"] == field_id and item["state"] == "answered":
+                return str(item["display"])
+    return ""
+
+
+def _letter_context(answers: dict[str, Any], sections: list[dict[str, Any]], signed_at: str | None,
+                    today: date) -> dict[str, Any]:
+    wanted = {f.id: answers.get(f.id, "") for f in HNP.fields}
+    return {
+        "d": wanted,
+        "sections": [s for s in sections if not s.get("hidden")],
+        "birth_date": _display(sections, "patient.birth_date"),
+        "sex": _display(sections, "patient.sex"),
+        "commune": _display(sections, "patient.commune"),
+        "specialty": _display(sections, "request.specialty"),
+        "timing": _display(sections, "request.timing"),
+        "signed": bool(signed_at),
+        "signed_at": signed_at or "",
+        "today": f"{today:%d/%m/%Y}",
+    }
+
+
+def render_letter_markdown(answers: dict[str, Any], sections: list[dict[str, Any]],
+                           signed_at: str | None, today: date) -> str:
+    return _MARKDOWN.get_template("letter.md.j2").render(**_letter_context(answers, sections, signed_at, today))
+
+
+def render_letter_html(answers: dict[str, Any], sections: list[dict[str, Any]],
+                       signed_at: str | None, today: date) -> str:
+    """Printable HTML; every user text is escaped by the template engine."""
+    return _HTML.get_template("letter.html.j2").render(**_letter_context(answers, sections, signed_at, today))
+
+
+def sections_from_answers(answers: dict[str, Any]) -> list[dict[str, Any]]:
+    """Review-shaped sections built from answers alone (what a receiving unit gets)."""
+    sections = []
+    for section, title in HNP.sections:
+        items = [
+            {"field": f.id, "label": f.label, "state": "answered", "value": answers[f.id],
+             "display": f.display(answers[f.id]), "who": ""}
+            for f in HNP.fields if f.section == section and f.id in answers
+        ]
+        sections.append({"section": section, "title": title, "hidden": False, "items": items})
+    return sections
