@@ -203,7 +203,7 @@ class ChatScreen(Screen[None]):
             lines += [f"  {i}. {code} — {label}" for i, (code, label) in enumerate(q["suggestions"], 1)]
         if q.get("current") not in (None, ""):
             lines.append(f"Réponse actuelle : {q['current']}")
-        if not q["required"]:
+        if not q["required"] and "facultatif" not in q["question"]:
             lines.append("(facultatif : Entrée sans rien pour passer)")
         return "\n".join(lines)
 
