@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", help="base de données (URL SQLAlchemy ou fichier)")
     serve.add_argument("--workers", default="1", help="processus du hub (1 par défaut)")
 
+    kiosk = sub.add_parser("kiosk", help="démonstration dans un navigateur (textual-serve)")
+    kiosk.add_argument("--port", default="8080", help="port sur 127.0.0.1 (8080 par défaut)")
+    sub.add_parser("kiosk-session", help=argparse.SUPPRESS)
+
     users = sub.add_parser("users", help="comptes")
     users_sub = users.add_subparsers(dest="users_command", parser_class=_Parser, required=True)
     add = users_sub.add_parser("add", help="créer un compte ; son jeton est affiché une seule fois")
@@ -325,6 +329,18 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_replay(args)
     if args.command == "serve":
         return cmd_serve(args)
+    if args.command == "kiosk":
+        if not args.port.isdigit() or not 1 <= int(args.port) <= 65535:
+            sys.stderr.write(f"orient kiosk : --port « {args.port} » : un port entre 1 et 65535 est attendu.\n")
+            return EXIT_USAGE
+        from orient.assistant.tui.kiosk import serve
+
+        serve(int(args.port))
+        return 0
+    if args.command == "kiosk-session":
+        from orient.assistant.tui.kiosk import session
+
+        return session()
     if args.command == "users":
         return cmd_users(args)
     if args.command == "delegate":

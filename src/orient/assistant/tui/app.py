@@ -4,9 +4,10 @@ hub by default, or a remote hub with `--hub URL --token T`; the same code runs b
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App
@@ -26,11 +27,18 @@ class OrientApp(App[None]):
 
     def __init__(self, *, embedded: Embedded | Callable[[], Embedded] | None = None,
                  client: HubClient | None = None, letter_folder: Path | None = None,
-                 feed_wait: float = 20.0) -> None:
+                 feed_wait: float = 20.0, world_factory: Callable[[], Any] | None = None,
+                 idle_seconds: float | None = None) -> None:
         """`embedded`: demo users on a local hub (the first screen asks who is using Orient), or
         a function that builds it, called in the background while the first screen shows;
         `client`: a remote hub's client, whose token says who is using it."""
         super().__init__()
+        self.world_factory = world_factory  # kiosk: a throw-away database per session
+        self.world: Any = None
+        self.idle_seconds = idle_seconds
+        self.last_active = time.monotonic()
+        if world_factory is not None:
+            embedded = self._new_world
         self._embedded = embedded
         self._hub_ready = threading.Event()
         self._client = client
@@ -52,12 +60,44 @@ class OrientApp(App[None]):
             self._hub_ready.wait()
         return self._embedded  # type: ignore[return-value]
 
+    def _new_world(self) -> Embedded:
+        assert self.world_factory is not None
+        self.world = self.world_factory()
+        return self.world.embedded  # type: ignore[no-any-return]
+
     def on_mount(self) -> None:
         if self._embedded is not None:
             self.push_screen(WhoScreen())
             self.prepare_embedded()
         else:
             self.identify()
+        if self.idle_seconds:
+            self.set_interval(min(10.0, self.idle_seconds / 3), self.check_idle)
+
+    def on_key(self) -> None:
+        self.last_active = time.monotonic()
+
+    def on_click(self) -> None:
+        self.last_active = time.monotonic()
+
+    def check_idle(self) -> None:
+        """Kiosk: after a while without a key, start again on a fresh database."""
+        if self.idle_seconds and time.monotonic() - self.last_active > self.idle_seconds:
+            self.last_active = time.monotonic()
+            self.reset_world()
+
+    def reset_world(self) -> None:
+        old = self.world
+        self._client = None
+        self.role = self.user_name = ""
+        self._hub_ready.clear()
+        self._embedded = self._new_world
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(WhoScreen())
+        self.prepare_embedded()
+        if old is not None:
+            old.close()
 
     @work(thread=True, group="start")
     def prepare_embedded(self) -> None:
@@ -78,11 +118,23 @@ class OrientApp(App[None]):
         self.push_screen(HomeScreen())
 
     def sign_in(self, role: str) -> None:
-        """Embedded mode: become a demo user."""
+        """Embedded mode: become a demo user (once the local hub is ready)."""
+        if not self._hub_ready.is_set():
+            self.notify("Préparation de la démonstration…")
+        self._sign_in(role)
+
+    @work(thread=True, exclusive=True, group="sign-in")
+    def _sign_in(self, role: str) -> None:
+        self._hub_ready.wait()
+        embedded = self._embedded
+        assert embedded is not None and not callable(embedded)
+        client = embedded.client(role)
+        self.call_from_thread(self._signed_in, role, client)
+
+    def _signed_in(self, role: str, client: HubClient) -> None:
         from orient.assistant.embedded import DEMO_ACCOUNTS
 
-        assert self.embedded is not None
-        self._client = self.embedded.client(role)
+        self._client = client
         self.role, self.user_name = role, DEMO_ACCOUNTS[role].name
         self.switch_screen(HomeScreen())
         self.retry()

@@ -262,7 +262,6 @@ class LetterScreen(OrientScreen):
 class ProposalsScreen(OrientScreen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Retour", id="proposals.back", tooltip="Revenir au dossier"),
-        Binding("f5", "noop", show=False),
         Binding("f9", "confirm", "Valider le choix", id="proposals.confirm", tooltip="Choisir 1 à 5 unités"),
         Binding("f4", "why", "Pourquoi absente ?", id="proposals.why", tooltip="Pourquoi une unité n'est pas proposée"),
         Binding("f7", "more", "Plus d'unités", id="proposals.more", tooltip="Les 20 suivantes"),
@@ -351,8 +350,6 @@ class ProposalsScreen(OrientScreen):
         self.app.pop_screen()
         self.app.notify(f"{len(unit_ids)} unité(s) choisie(s). F8 pour signer et envoyer.")
 
-    def action_noop(self) -> None:
-        return
 
 
 class SignScreen(ModalScreen[str | None]):
