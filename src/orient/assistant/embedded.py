@@ -46,16 +46,16 @@ class Embedded:
     def on_engine(cls, engine: DbEngine, **kwargs: object) -> Embedded:
         return cls(engine=engine, **kwargs)  # type: ignore[arg-type]
 
-    def token(self, role: str) -> str:
+    def token(self, role: str, label: str = "démo") -> str:
         """A fresh short-lived token for a demo user."""
         with Session(self.engine) as session:
             _, token = issue_token(session, DEMO_ACCOUNTS[role].user_id, ttl=timedelta(hours=12),
-                                   label="démo")
+                                   label=label)
             session.commit()
         return token
 
-    def client(self, role: str) -> HubClient:
-        return HubClient.in_process(self.app, self.token(role), outbox=self.outbox)
+    def client(self, role: str, label: str = "démo") -> HubClient:
+        return HubClient.in_process(self.app, self.token(role, label), outbox=self.outbox)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -93,7 +93,7 @@ def run_dossier(scenario: Scenario, service: DossierService,
     from orient.assistant.embedded import Embedded
 
     embedded = Embedded.on_engine(service.db)
-    client = embedded.client(scenario.role.value)
+    client = embedded.client(scenario.role.value, label="replay")
 
     async def go() -> tuple[str, dict[str, Any]]:
         try:

@@ -72,7 +72,7 @@ class OrientApp(App[None]):
         else:
             self.identify()
         if self.idle_seconds:
-            self.set_interval(min(10.0, self.idle_seconds / 3), self.check_idle)
+            self.set_interval(min(10.0, self.idle_seconds / 3), self.reset_when_idle)
 
     def on_key(self) -> None:
         self.last_active = time.monotonic()
@@ -80,7 +80,7 @@ class OrientApp(App[None]):
     def on_click(self) -> None:
         self.last_active = time.monotonic()
 
-    def check_idle(self) -> None:
+    def reset_when_idle(self) -> None:
         """Kiosk: after a while without a key, start again on a fresh database."""
         if self.idle_seconds and time.monotonic() - self.last_active > self.idle_seconds:
             self.last_active = time.monotonic()
