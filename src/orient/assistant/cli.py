@@ -20,9 +20,21 @@ class UsageError(ValueError):
     """A bad command-line argument; the message is French."""
 
 
+_ARGPARSE_FR = (
+    ("the following arguments are required", "arguments obligatoires manquants"),
+    ("unrecognized arguments", "arguments inconnus"),
+    ("invalid choice", "choix invalide"),
+    ("choose from", "possibles :"),
+    ("expected one argument", "une valeur est attendue"),
+    ("argument ", "argument "),
+)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
+        for english, french in _ARGPARSE_FR:
+            message = message.replace(english, french)
+        sys.stderr.write(self.format_usage().replace("usage:", "usage :"))
         sys.stderr.write(f"orient : erreur : {message}\n")
         raise SystemExit(EXIT_USAGE)
 
@@ -167,6 +179,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except DatabaseError as exc:
         sys.stderr.write(f"orient serve : {exc}\n")
         return EXIT_USAGE
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind((args.host, int(args.port)))
+        except OSError as exc:
+            sys.stderr.write(f"orient serve : impossible d'écouter sur {args.host}:{args.port} "
+                             f"(port déjà utilisé ou adresse indisponible : {exc.strerror}).\n")
+            return EXIT_USAGE
     os.environ[DB_VARIABLE] = to_url(args.db)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     uvicorn.run("orient.assistant.hub.server:app_from_env", factory=True, host=args.host,

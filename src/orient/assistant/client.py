@@ -57,7 +57,10 @@ class Outbox:
             return {}
         except (OSError, ValueError):
             return {}  # an unreadable outbox is not trusted; sends are idempotent on the hub
-        return {k: PendingSend(**v) for k, v in raw.items()}
+        try:
+            return {str(k): PendingSend(**v) for k, v in raw.items()}
+        except (AttributeError, TypeError):
+            return {}  # valid JSON of the wrong shape: not ours
 
     def _save(self, items: dict[str, PendingSend]) -> None:
         if self.path is None:
@@ -65,7 +68,8 @@ class Outbox:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        tmp.unlink(missing_ok=True)  # a leftover could have wider permissions
+        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump({k: v.__dict__ for k, v in items.items()}, out)
             out.flush()

@@ -50,7 +50,7 @@ class Embedded:
         """A fresh short-lived token for a demo user."""
         with Session(self.engine) as session:
             _, token = issue_token(session, DEMO_ACCOUNTS[role].user_id, ttl=timedelta(hours=12),
-                                   label=label)
+                                   label=label, now=self.hub.now())
             session.commit()
         return token
 

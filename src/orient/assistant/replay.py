@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlmodel import Session
+
 from orient.assistant.client import HubClient, HubError
 from orient.assistant.service import DossierService
 from orient.assistant.store import accounts
 from orient.dialogs.hnp import HNP
 from orient.models.lifecycle import DOSSIER_STATUS_FR, DossierStatus
-from orient.models.users import Role
+from orient.models.users import Actor, Role
 
 KEYS = {"role", "answers", "choose", "sign", "send"}
 ROLES = {"doctor": accounts.DEMO_DOCTOR, "secretary": accounts.DEMO_SECRETARY}
@@ -79,6 +81,13 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(f"JSON invalide dans « {path} », ligne {exc.lineno}, colonne {exc.colno} : "
                             f"{exc.msg}.") from exc
     return parse_scenario(data)
+
+
+def actor_for_role(service: DossierService, role: Role) -> Actor:
+    """The demo doctor or the demo secretary (under her delegation) on the service's database."""
+    with Session(service.db) as session:
+        accounts.ensure_demo_accounts(session)
+        return accounts.actor_for(session, ROLES[role.value].user_id, accounts.DEMO_DOCTOR.rpps)
 
 
 def run(scenario: Scenario, service: DossierService, dossier_id: str | None = None) -> dict[str, Any]:

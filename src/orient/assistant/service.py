@@ -94,6 +94,9 @@ class DossierService:
         self._index: DirectoryIndex | None = None
 
     # -- plumbing -------------------------------------------------------------------------
+    def _now(self) -> datetime:
+        return self.clock().astimezone(UTC)
+
     def _engine(self, session: Session) -> Engine:
         lookups = replace(self.lookups, duplicates=lambda i, t: dossiers.find_duplicates(session, i, t))
         return Engine(self.dialog, lookups)
@@ -143,9 +146,11 @@ class DossierService:
             engine = self._engine(session)
             out = engine.new_dossier(str(uuid4()), owner, accounts.doctor_name(session, owner))
             question = engine.next_question(out.state, actor)
+            now = self._now()
             dossiers.save(session, out.state, out.changed, actor_id=actor.user_id, base_version=None,
-                          created_by=actor.user_id)
-            audit.append(session, self._records(actor, out.state.id, [*out.events, *self._asked(question)]))
+                          created_by=actor.user_id, now=now)
+            audit.append(session, self._records(actor, out.state.id, [*out.events, *self._asked(question)]),
+                         at=now)
             session.commit()
             return self._step(engine, out.state, actor, None)
 
@@ -156,7 +161,8 @@ class DossierService:
             state = self._load_for(session, actor, dossier_id)
             question = engine.next_question(state, actor)
             audit.append(session, self._records(actor, dossier_id,
-                                                [Event("dossier_opened"), *self._asked(question)]))
+                                                [Event("dossier_opened"), *self._asked(question)]),
+                         at=self._now())
             session.commit()
             return self._step(engine, state, actor, None)
 
@@ -179,11 +185,12 @@ class DossierService:
                 )
             out = op(engine, state)
             events = list(out.events)
+            now = self._now()
             if out.ok:
                 dossiers.save(session, out.state, out.changed, actor_id=actor.user_id,
-                              base_version=state.version)
+                              base_version=state.version, now=now)
                 events += self._asked(out.next)
-            audit.append(session, self._records(actor, dossier_id, events))
+            audit.append(session, self._records(actor, dossier_id, events), at=now)
             session.commit()
             return self._step(engine, out.state, actor, out)
 
@@ -258,7 +265,7 @@ class DossierService:
         result = self.directory().search(criteria, limit=limit, offset=offset)
         with Session(self.db) as session:
             audit.append(session, self._records(actor, dossier_id, [Event(
-                "matching_proposed", detail=f"{len(result.proposals)} unités proposées")]))
+                "matching_proposed", detail=f"{len(result.proposals)} unités proposées")]), at=self._now())
             session.commit()
         return result
 
@@ -282,7 +289,7 @@ class DossierService:
                         f"(statut « {state.status.value} »).")
             directory_store.set_chosen_units(session, dossier_id, list(dict.fromkeys(unit_ids)))
             audit.append(session, self._records(actor, dossier_id, [Event(
-                "units_chosen", detail=",".join(unit_ids))]))
+                "units_chosen", detail=",".join(unit_ids))]), at=self._now())
             session.commit()
         return None
 
@@ -293,7 +300,7 @@ class DossierService:
         key = key.strip()
         if not 8 <= len(key) <= 200:
             raise SendError("Clé d'idempotence invalide : de 8 à 200 caractères attendus.")
-        now = datetime.now(UTC)
+        now = self._now()
         with Session(self.db) as session:
             state = dossiers.load(session, dossier_id, lock=True)
             if not actor.acts_for(state.owner_rpps):
@@ -306,6 +313,8 @@ class DossierService:
             self._check_send(actor, state)
             chosen = directory_store.chosen_units(session, dossier_id)
             existing = referrals_store.referrals_of(session, dossier_id)
+            if any(r.status in ("accepted", "admitted", "closed") for r in existing):
+                raise SendError("Une unité a déjà accepté ce patient : pas d'envoi à une autre unité.")
             new_units = [u for u in chosen if u not in {r.unit_id for r in existing}]
             if not chosen:
                 raise SendError("Envoi impossible : aucune unité choisie.")
@@ -350,7 +359,8 @@ class DossierService:
     def record(self, actor: Actor, dossier_id: str | None, event: str, detail: str | None = None) -> None:
         """Audit a step that changes nothing (a read, an opening)."""
         with Session(self.db) as session:
-            audit.append(session, self._records(actor, dossier_id or "", [Event(event, detail=detail)]))
+            audit.append(session, self._records(actor, dossier_id or "", [Event(event, detail=detail)]),
+                         at=self._now())
             session.commit()
 
     def verify_audit(self) -> audit.Verification:

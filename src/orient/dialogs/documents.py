@@ -52,6 +52,17 @@ def _display(sections: list[dict[str, Any]], field_id: str) -> str:
     return ""
 
 
+def _when(iso: str | None) -> str:
+    if not iso:
+        return ""
+    try:
+        from datetime import datetime
+
+        return f"{datetime.fromisoformat(iso):%d/%m/%Y à %H:%M}"
+    except ValueError:
+        return iso
+
+
 def _letter_context(answers: dict[str, Any], sections: list[dict[str, Any]], signed_at: str | None,
                     today: date) -> dict[str, Any]:
     wanted = {f.id: answers.get(f.id, "") for f in HNP.fields}
@@ -64,7 +75,7 @@ def _letter_context(answers: dict[str, Any], sections: list[dict[str, Any]], sig
         "specialty": _display(sections, "request.specialty"),
         "timing": _display(sections, "request.timing"),
         "signed": bool(signed_at),
-        "signed_at": signed_at or "",
+        "signed_at": _when(signed_at),
         "today": f"{today:%d/%m/%Y}",
     }
 

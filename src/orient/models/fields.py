@@ -142,6 +142,9 @@ class FieldSpec:
             return f"{d}/{m}/{y}"
         if self.type == FieldType.DEC:
             return f"{value:g}".replace(".", ",")
+        if self.type == FieldType.PHONE and str(value).startswith("+33") and len(str(value)) == 12:
+            digits = "0" + str(value)[3:]
+            return " ".join(digits[i:i + 2] for i in range(0, 10, 2))
         return str(value)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import orient
@@ -147,6 +149,7 @@ _TYPE_FR = {
     "too_long": "liste trop longue",
     "greater_than_equal": "valeur trop petite",
     "json_invalid": "JSON invalide",
+    "value_error": "valeur refusée (caractère de contrôle interdit)",
     "model_attributes_type": "objet JSON attendu",
     "dict_type": "objet JSON attendu",
 }
@@ -174,34 +177,49 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if _CONTROL_IN_PATH.search(scope.get("path", "")):
+            await _refuse(send, 400, "Adresse invalide : caractère de contrôle dans le chemin.")
+            return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
             await _too_large(send)
             return
         seen = 0
+        exceeded = False
 
         async def limited() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > MAX_BODY:
-                raise _TooLarge
+            if seen > MAX_BODY:  # a body without Content-Length: stop reading, answer 413
+                exceeded = True
+                return {"type": "http.request", "body": b"", "more_body": False}
             return message
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await _too_large(send)
+        replaced = False
+
+        async def sending(message: Message) -> None:
+            nonlocal replaced
+            if exceeded:
+                if not replaced:
+                    replaced = True
+                    await _too_large(send)
+                return
+            await send(message)
+
+        await self.app(scope, limited, sending)
 
 
-class _TooLarge(Exception):
-    pass
+_CONTROL_IN_PATH = re.compile(r"[\x00-\x1f\x7f]")
 
 
 async def _too_large(send: Send) -> None:
-    body = json.dumps({"detail": f"Requête trop volumineuse (au plus {MAX_BODY // 1024} Kio)."},
-                      ensure_ascii=False).encode()
-    await send({"type": "http.response.start", "status": 413,
+    await _refuse(send, 413, f"Requête trop volumineuse (au plus {MAX_BODY // 1024} Kio).")
+
+
+async def _refuse(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}, ensure_ascii=False).encode()
+    await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json; charset=utf-8")]})
     await send({"type": "http.response.body", "body": body})
 
@@ -230,6 +248,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(hub: Hub) -> FastAPI:
     app = FastAPI(
         lifespan=_lifespan,
+        docs_url=None,  # only /health, /version and /openapi.json answer without a token
+        redoc_url=None,
         title="Orient hub",
         version=VERSION,
         description="Demandes d'hospitalisation non programmée (HNP) : dossiers, envoi, réponses.",
@@ -241,6 +261,15 @@ def create_app(hub: Hub) -> FastAPI:
         errors = _validation_errors(exc)
         listed = " ; ".join(f"« {e['field']} » : {e['message']}" for e in errors)
         return _json(422, f"Requête invalide : {listed}.", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        french = {
+            400: "Corps de requête illisible (JSON ou UTF-8 invalide).",
+            404: f"Adresse inconnue : « {request.url.path} ».",
+            405: f"Méthode {request.method} non permise sur « {request.url.path} ».",
+        }
+        return _json(exc.status_code, french.get(exc.status_code, "Requête refusée."))
 
     @app.exception_handler(AuthError)
     async def unauthenticated(_r: Request, exc: AuthError) -> JSONResponse:

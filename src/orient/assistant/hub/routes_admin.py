@@ -14,8 +14,8 @@ from sqlalchemy import select
 from orient.assistant import accounts_admin
 from orient.assistant.directory.criteria import CriteriaError, criteria_from_text
 from orient.assistant.hub import schemas as s
-from orient.assistant.hub.app import BadRequest, Forbidden, hub_of, principal, require
-from orient.assistant.hub.auth import DEFAULT_TTL, Principal, issue_token, revoke_token
+from orient.assistant.hub.app import BadRequest, Conflict, Forbidden, hub_of, principal, require
+from orient.assistant.hub.auth import DEFAULT_TTL, Principal, issue_token, revoke_token, token_hash
 from orient.assistant.hub.routes_dossiers import _owners
 from orient.assistant.store import audit
 from orient.assistant.store import referrals as store
@@ -56,8 +56,11 @@ def add_user(body: s.UserIn, request: Request, who: Principal = Depends(ADMIN)) 
                 unit_ids=body.unit_ids, by=who.user_id, now=hub.now())
         except accounts_admin.AccountError as exc:
             raise BadRequest(str(exc)) from None
+        token_t = TokenRow.__table__  # type: ignore[attr-defined]
+        token_id = session.connection().execute(
+            select(token_t.c.id).where(token_t.c.token_hash == token_hash(token))).scalar_one()
     user = s.UserOut(id=user_id, role=body.role, name=body.name, rpps=body.rpps, unit_ids=body.unit_ids)
-    return s.NewUserOut(user=user, token=token, token_id="")
+    return s.NewUserOut(user=user, token=token, token_id=token_id)
 
 
 @router.post("/users/{user_id}/tokens", status_code=201, response_model=s.TokenOut, tags=["comptes"])
@@ -82,6 +85,8 @@ def revoke(token_id: str, request: Request, who: Principal = Depends(principal))
         row = session.get(TokenRow, token_id)
         if row is None or (who.role != Role.ADMIN and row.user_id != who.user_id):
             raise NotFound(f"Jeton introuvable : « {token_id} ».")
+        if row.revoked_at is not None:
+            raise Conflict("Ce jeton est déjà révoqué.")
         revoke_token(session, token_id, hub.now())
         hub.tokens.clear()
         audit.append(session, [audit.AuditRecord(event="token_revoked", actor=who.user_id,

@@ -59,6 +59,7 @@ def question_out(hub: Hub, q: Question | None) -> s.QuestionOut | None:
         field=spec.id, label=spec.label, section=spec.section,
         section_title=dialog.section_title(spec.section), question=spec.question, why=spec.why,
         type=spec.type.value, required=q.required, options=list(spec.options), current=q.current,
+        current_display=None if q.current is None else _display(hub, spec.id, q.current, spec.display(q.current)),
         changing=q.changing, suggestions=list(q.suggestions),
     )
 
@@ -96,7 +97,10 @@ def guarded(hub: Hub, actor: Actor, dossier_id: str, run: Any) -> s.StepOut:
 @router.post("", status_code=201, response_model=s.StepOut)
 def create(body: s.NewDossier, request: Request, who: Principal = Depends(FILLERS)) -> s.StepOut:
     hub = hub_of(request)
-    actor = actor_of(hub, who, body.doctor_rpps)
+    try:
+        actor = actor_of(hub, who, body.doctor_rpps)
+    except accounts.AccessError as exc:  # nothing to hide here: she has no such delegation
+        raise Forbidden(str(exc)) from None
     return step_out(hub, hub.service.create(actor))
 
 
@@ -185,8 +189,13 @@ def review(dossier_id: str, request: Request, who: Principal = Depends(FILLERS))
     medical = shows_medical(actor)
     hub.service.record(actor, dossier_id, "dossier_reviewed",
                        "volet médical inclus" if medical else "volet médical masqué")
+    return review_sections(hub, hub.service.review(actor, dossier_id), medical)
+
+
+def review_sections(hub: Hub, sections: list[Any], medical: bool) -> list[dict[str, Any]]:
+    """The review as plain data (also what a receiving unit reads)."""
     out = []
-    for section in hub.service.review(actor, dossier_id):
+    for section in sections:
         hidden = section.section == "medical" and not medical
         out.append({
             "section": section.section, "title": section.title, "hidden": hidden,
@@ -241,8 +250,11 @@ def choose(dossier_id: str, body: s.UnitsIn, request: Request,
 @router.post("/{dossier_id}/sign", response_model=s.StepOut)
 def sign(dossier_id: str, body: s.SignIn, request: Request,
          who: Principal = Depends(FILLERS)) -> s.StepOut:
-    """Only the doctor signs: the engine refuses anyone else with a French message."""
+    """Only the doctor signs (roles table: a secretary never does)."""
     hub = hub_of(request)
+    if who.role != Role.DOCTOR:
+        actor_for_dossier(hub, who, dossier_id)  # a stranger still gets 404, not a hint
+        raise Forbidden("Seul le médecin peut signer le dossier.")
     actor = actor_for_dossier(hub, who, dossier_id)
     return guarded(hub, actor, dossier_id, lambda: hub.service.sign(actor, dossier_id, body.code, body.version))
 
@@ -251,6 +263,8 @@ def sign(dossier_id: str, body: s.SignIn, request: Request,
 def send(dossier_id: str, body: s.SendIn, request: Request, who: Principal = Depends(FILLERS)) -> s.SendOut:
     hub = hub_of(request)
     actor = actor_for_dossier(hub, who, dossier_id)
+    if actor.role == Role.SECRETARY and not actor.has_scope(Scope.SEND):
+        raise Forbidden("Envoi impossible : la délégation de la secrétaire n'inclut pas l'envoi (« send »).")
     result = hub.service.send(actor, dossier_id, body.idempotency_key)
     now = hub.now()
     return s.SendOut(referrals=[referral_out(hub, r, now) for r in result.referrals], repeated=result.repeated)

@@ -41,20 +41,28 @@ def _last(session: Session) -> int:
     return int(row.seq) if row else 0
 
 
+def _last_seq(hub: Hub) -> int:
+    with hub.session() as session:
+        return _last(session)
+
+
+def _read(hub: Hub, who: Principal, after: int) -> list[s.FeedEventOut]:
+    with hub.session() as session:
+        return _events(session, hub, who, after)
+
+
 @router.get("/feed", response_model=s.FeedOut)
-async def feed(request: Request, after: int = Query(-1, ge=-1),
+async def feed(request: Request, after: int = Query(-1, ge=-1, le=2**62),
                wait: float = Query(20.0, ge=0, le=30), who: Principal = Depends(principal)) -> s.FeedOut:
     """Events after `after` (-1: none yet, only the current position)."""
     hub = hub_of(request)
     if after < 0:
-        with hub.session() as session:
-            return s.FeedOut(events=[], last=_last(session))
+        return s.FeedOut(events=[], last=await asyncio.to_thread(_last_seq, hub))
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     while True:
-        with hub.session() as session:
-            events = _events(session, hub, who, after)
-            last = max([after, *(e.seq for e in events)])
+        events = await asyncio.to_thread(_read, hub, who, after)
+        last = max([after, *(e.seq for e in events)])
         if events or loop.time() >= deadline:
             return s.FeedOut(events=events, last=last)
         remaining = deadline - loop.time()

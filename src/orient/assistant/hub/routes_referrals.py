@@ -10,10 +10,11 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import update
 from sqlmodel import Session
 
+from orient.assistant.engine import Engine
 from orient.assistant.hub import schemas as s
 from orient.assistant.hub.app import Forbidden, Hub, hub_of, require
 from orient.assistant.hub.auth import Principal
-from orient.assistant.hub.routes_dossiers import _owners
+from orient.assistant.hub.routes_dossiers import _owners, review_sections
 from orient.assistant.hub.views import referral_out
 from orient.assistant.store import audit
 from orient.assistant.store import referrals as store
@@ -102,9 +103,14 @@ def open_referral(referral_id: str, request: Request,
         if ref.status == store.R.SENT.value:
             ref = store.change(session, ref, store.R.READ, now)
         _record(session, who, ref, "referral_opened", f"{ref.id}: volet médical lu", now)
-        answers = load(session, ref.dossier_id).answers
+        state = load(session, ref.dossier_id)
         session.commit()
-    return s.OpenedReferralOut(referral=referral_out(hub, ref, now), dossier=answers)
+    engine = Engine(hub.service.dialog, hub.service.lookups)
+    return s.OpenedReferralOut(
+        referral=referral_out(hub, ref, now), dossier=state.answers,
+        sections=review_sections(hub, engine.review(state), medical=True),
+        signed_at=state.signature.at if state.signature else None,
+    )
 
 
 @router.post("/inbox/{referral_id}/accept", response_model=s.ReferralOut)
@@ -131,6 +137,20 @@ def request_info(referral_id: str, body: s.InfoRequestIn, request: Request,
                  who: Principal = Depends(RECEIVERS)) -> s.ReferralOut:
     return _act(request, who, referral_id, "referral_info_requested",
                 lambda session, ref, now: store.request_info(session, ref, body.question, now))
+
+
+@router.post("/inbox/{referral_id}/admit", response_model=s.ReferralOut)
+def admit(referral_id: str, request: Request, who: Principal = Depends(RECEIVERS)) -> s.ReferralOut:
+    """The patient has arrived (after acceptance)."""
+    return _act(request, who, referral_id, "referral_admitted",
+                lambda session, ref, now: store.admit(session, ref, now))
+
+
+@router.post("/inbox/{referral_id}/close", response_model=s.ReferralOut)
+def close(referral_id: str, request: Request, who: Principal = Depends(RECEIVERS)) -> s.ReferralOut:
+    """The stay is over: the referral is closed."""
+    return _act(request, who, referral_id, "referral_closed",
+                lambda session, ref, now: store.close(session, ref, now))
 
 
 @router.put("/units/{unit_id}/availability")

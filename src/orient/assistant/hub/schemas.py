@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_control(value: Any) -> Any:
+    if isinstance(value, str) and _CONTROL.search(value):
+        raise ValueError("caractère de contrôle interdit")
+    if isinstance(value, list):
+        for item in value:
+            _no_control(item)
+    return value
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_max_length=10_000)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _texts(cls, value: Any) -> Any:
+        return _no_control(value)
 
 
 # -- requests ----------------------------------------------------------------------------------
@@ -98,6 +115,7 @@ class QuestionOut(BaseModel):
     required: bool
     options: list[tuple[str, str]]
     current: Any = None
+    current_display: str | None = None  # the current answer as a French reader sees it
     changing: bool = False
     suggestions: list[tuple[str, str]] = []
 
@@ -183,6 +201,8 @@ class SendOut(BaseModel):
 class OpenedReferralOut(BaseModel):
     referral: ReferralOut
     dossier: dict[str, Any]
+    sections: list[dict[str, Any]] = []  # the dossier by section, values as shown to people
+    signed_at: str | None = None
 
 
 class FeedEventOut(BaseModel):

@@ -116,12 +116,14 @@ def actor_for(session: Session, user_id: str, doctor_rpps: str | None = None,
     query = select(DelegationRow).where(DelegationRow.secretary_id == user_id)
     if doctor_rpps:
         query = query.where(DelegationRow.doctor_rpps == doctor_rpps)
-    for row in session.exec(query):
-        delegation = delegation_of(row)
-        if delegation.active(now):
-            return Actor(user.id, role, user.name, delegation_id=delegation.id,
-                         on_behalf_of=delegation.doctor_rpps, scopes=delegation.scopes)
-    raise AccessError("Aucune délégation active d'un médecin pour cette secrétaire.")
+    active = [d for d in (delegation_of(r) for r in session.exec(query)) if d.active(now)]
+    if not active:
+        raise AccessError("Aucune délégation active d'un médecin pour cette secrétaire.")
+    # the newest delegation of the first doctor found; scopes of all its active ones together
+    doctor = (doctor_rpps or active[0].doctor_rpps)
+    mine = sorted((d for d in active if d.doctor_rpps == doctor), key=lambda d: d.valid_from)
+    scopes = frozenset().union(*(d.scopes for d in mine))
+    return Actor(user.id, role, user.name, delegation_id=mine[-1].id, on_behalf_of=doctor, scopes=scopes)
 
 
 def find_doctor(session: Session, rpps: str) -> UserRow | None:

@@ -74,7 +74,7 @@ def open_engine(
     url_text = to_url(db)
     try:
         url = make_url(url_text)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:
         raise DatabaseError(f"Adresse de base de données invalide : « {url_text} ».") from exc
     shown = url.render_as_string()
     try:
@@ -83,13 +83,15 @@ def open_engine(
             if (readonly or not create) and not path.exists():
                 raise DatabaseError(f"Base de données introuvable : « {url.database} ».")
             if readonly:
-                engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+                engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true", hide_parameters=True)
             else:
                 _prepare_sqlite_file(url.database)
-                engine = create_engine(url, connect_args={"check_same_thread": False})
+                engine = create_engine(url, connect_args={"check_same_thread": False},
+                                       hide_parameters=True)
                 _sqlite_tuning(engine)
         else:
-            engine = create_engine(url, pool_pre_ping=True)
+            # no statement parameters in error messages or logs: they may hold patient data
+            engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
         if not readonly:
             migrate(engine)
             _ensure_audit_head(engine)

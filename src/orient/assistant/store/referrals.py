@@ -17,6 +17,7 @@ from orient.assistant.store.tables import FeedEventRow, ReferralRow, SendRow
 from orient.models.lifecycle import (
     CANCELLATION_REASONS,
     OVERDUE_HOURS,
+    REFERRAL_STATUS_FR,
     REFUSAL_REASONS,
     ReferralStatus,
     TransitionError,
@@ -208,6 +209,8 @@ def accept(
         raise ReferralError("La date d'admission doit être comprise entre maintenant et dans 48 h.")
     if not contact.strip():
         raise ReferralError("Indiquez un contact (nom ou téléphone) pour préparer l'arrivée.")
+    lock_dossier_referrals(session, ref.dossier_id)
+    ref = get(session, ref.id) or ref
     accepted = change(
         session, ref, R.ACCEPTED, now, admission_at=admission, contact=contact.strip()
     )
@@ -231,6 +234,21 @@ def accept(
     return accepted, cancelled
 
 
+def lock_dossier_referrals(session: Session, dossier_id: str) -> None:
+    """Lock every referral of the dossier in one order (PostgreSQL), so that two units accepting
+    siblings at once wait for each other instead of deadlocking."""
+    query = select(REFERRAL.c.id).where(REFERRAL.c.dossier_id == dossier_id).order_by(REFERRAL.c.id)
+    session.connection().execute(query.with_for_update()).all()
+
+
+def admit(session: Session, ref: ReferralRow, now: datetime) -> ReferralRow:
+    return change(session, ref, R.ADMITTED, now)
+
+
+def close(session: Session, ref: ReferralRow, now: datetime) -> ReferralRow:
+    return change(session, ref, R.CLOSED, now)
+
+
 def refuse(
     session: Session, ref: ReferralRow, reason: str, text: str | None, now: datetime
 ) -> ReferralRow:
@@ -247,6 +265,10 @@ def request_info(session: Session, ref: ReferralRow, question: str, now: datetim
 
 
 def answer_info(session: Session, ref: ReferralRow, text: str, now: datetime) -> ReferralRow:
+    if ref.status != R.INFO_REQUESTED.value:
+        raise ReferralError(
+            f"Aucune question en attente : la demande est « {REFERRAL_STATUS_FR[ReferralStatus(ref.status)]} »."
+        )
     if not text.strip():
         raise ReferralError("Écrivez la réponse à la question de l'unité.")
     return change(session, ref, R.READ, now, info_answer=text.strip())

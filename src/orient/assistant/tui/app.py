@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 class OrientApp(App[None]):
-    CSS_PATH = "orient.tcss"
+    CSS_PATH = Path(__file__).parent / "orient.tcss"  # absolute: subclasses elsewhere keep it
     TITLE = "Orient"
     SUB_TITLE = "Hospitalisation non programmée"
     ENABLE_COMMAND_PALETTE = False

@@ -32,6 +32,10 @@ HELP = """**Aide**
 - **Échap** : revenir à l'accueil (rien n'est perdu : chaque réponse est enregistrée)."""
 
 
+SHORT = {"requester": "Demandeur", "patient": "Patient", "context": "Contexte", "request": "Demande",
+         "medical": "Médical", "logistics": "Organisation", "consent": "Accord"}
+
+
 class Bubble(Static):
     """A message of the transcript; the person's own answers can be selected to change them."""
 
@@ -172,8 +176,9 @@ class ChatScreen(Screen[None]):
         for warning in step.get("warnings", []):
             self.say(f"⚠ {warning['message']}", "warning")
         if step.get("progress"):
-            parts = [f"{p['title']} {p['answered']}/{p['total']}" for p in step["progress"]]
-            self.query_one("#progress", Static).update("  ·  ".join(parts))
+            parts = [f"{SHORT.get(p['section'], p['title'])} {p['answered']}/{p['total']}"
+                     + (" ✓" if p["answered"] >= p["total"] else "") for p in step["progress"]]
+            self.query_one("#progress", Static).update(" · ".join(parts))
         self.question = step["question"]
         self.show_choices(self.question)
         if self.question is not None:
@@ -202,7 +207,7 @@ class ChatScreen(Screen[None]):
             lines.append("Codes proposés d'après l'hypothèse :")
             lines += [f"  {i}. {code} — {label}" for i, (code, label) in enumerate(q["suggestions"], 1)]
         if q.get("current") not in (None, ""):
-            lines.append(f"Réponse actuelle : {q['current']}")
+            lines.append(f"Réponse actuelle : {q.get('current_display') or q['current']}")
         if not q["required"] and "facultatif" not in q["question"]:
             lines.append("(facultatif : Entrée sans rien pour passer)")
         return "\n".join(lines)
@@ -218,12 +223,15 @@ class ChatScreen(Screen[None]):
         if q["type"] == "bool":
             single.add_options([Option("oui", id="oui"), Option("non", id="non")])
             single.display = True
+            single.highlighted = 0
         elif q["type"] == "choice":
             single.add_options([Option(f"{i}. {label}", id=str(i)) for i, (_, label) in enumerate(q["options"], 1)])
             single.display = True
+            single.highlighted = 0
         elif q["type"] == "multi":
             multi.add_options([(f"{i}. {label}", str(i)) for i, (_, label) in enumerate(q["options"], 1)])
             multi.display = True
+            multi.highlighted = 0
 
     # -- input -----------------------------------------------------------------------------
     @on(Input.Submitted, "#answer")

@@ -8,5 +8,8 @@ from typing import Any
 from orient.dialogs.documents import render_letter_markdown, sections_from_answers
 
 
-def letter_from_answers(answers: dict[str, Any], signed_at: str | None = "(voir le dossier)") -> str:
-    return render_letter_markdown(answers, sections_from_answers(answers), signed_at, date.today())
+def letter_from_answers(answers: dict[str, Any], sections: list[dict[str, Any]] | None = None,
+                        signed_at: str | None = None) -> str:
+    """The letter from the hub's sections (values as shown to people), else from the answers."""
+    return render_letter_markdown(answers, sections or sections_from_answers(answers), signed_at,
+                                  date.today())

@@ -3,6 +3,7 @@ dashboard, the unit's inbox and a referral, the referral letter."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -301,6 +302,8 @@ class ProposalsScreen(OrientScreen):
             label = f"{rank:>2}. {p['unit']} — {p['establishment']} — {p['distance_km']} km{demo}"
             units.add_option((label, p["unit_id"], p["unit_id"] in chosen))
         self.proposals = {p["unit_id"]: p for p in found["proposals"]}
+        if found["proposals"]:
+            units.highlighted = 0
         if found["full"]:
             full = ", ".join(f"{p['establishment']} ({p['unit']})" for p in found["full"][:5])
             self.query_one("#reasons", Static).update(f"Complètes, listées à part : {full}")
@@ -386,6 +389,9 @@ class SignScreen(ModalScreen[str | None]):
         else:
             state.update(f"Unités choisies : {len(view['chosen_units'])}. Tapez votre code puis Entrée.")
         self.signed = view["signed"]
+        self.units = len(view["chosen_units"])
+        if not self.units:
+            state.update("Choisissez d'abord de 1 à 5 unités (Échap, puis F7) : rien n'est signé ni envoyé.")
         self.query_one("#code", Input).focus()
 
     @on(Input.Submitted, "#code")
@@ -396,10 +402,14 @@ class SignScreen(ModalScreen[str | None]):
     async def sign_and_send(self, code: str) -> None:
         client = self.orient.client
         error = self.query_one("#error", Static)
+        if not getattr(self, "units", 0):
+            error.update("Aucune unité choisie : Échap, puis F7 pour choisir de 1 à 5 unités.")
+            return
         try:
             if not getattr(self, "signed", False):
                 step = await client.sign(self.dossier_id, code, self.version)
                 if not step["ok"]:
+                    self.query_one("#code", Input).value = ""
                     error.update(step["message"] or "Signature refusée.")
                     return
                 self.signed = True
@@ -419,13 +429,22 @@ class SignScreen(ModalScreen[str | None]):
 
 # -- following the referrals --------------------------------------------------------------------
 def waiting(minutes: float) -> str:
-    hours, mins = divmod(int(minutes), 60)
+    hours, mins = divmod(max(0, int(minutes)), 60)
     return f"{hours} h {mins:02d}" if hours else f"{mins} min"
+
+
+def local_time(iso: str) -> str:
+    """An ISO moment as the person's local date and time: 27/11/2026 à 16:17."""
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{moment.astimezone():%d/%m/%Y à %H:%M}"
 
 
 def answer_text(r: dict[str, Any]) -> str:
     if r["status"] == ReferralStatus.ACCEPTED.value and r.get("admission_at"):
-        return f"admission le {r['admission_at'][:16].replace('T', ' à ')} — contact : {r.get('contact') or ''}"
+        return f"admission le {local_time(r['admission_at'])} — contact : {r.get('contact') or ''}"
     if r["status"] == ReferralStatus.REFUSED.value:
         return REFUSAL_REASONS.get(r.get("reason") or "", "") + (f" — {r['reason_text']}" if r.get("reason_text") else "")
     if r["status"] == ReferralStatus.INFO_REQUESTED.value:
@@ -452,7 +471,14 @@ class LiveTable(OrientScreen):
         while True:
             try:
                 answer = await client.feed(last, wait=self.orient.feed_wait)
-            except (HubError, HubUnavailable):
+            except HubError as exc:
+                if exc.status == 401:
+                    self.notify(exc.detail, severity="error")
+                    return
+                await asyncio.sleep(2.0)
+                continue
+            except HubUnavailable:
+                await asyncio.sleep(2.0)  # the hub is down: try again, gently
                 continue
             last = answer["last"]
             if answer["events"]:
@@ -503,6 +529,14 @@ class DashboardScreen(LiveTable):
                 "Demande(s) en retard : appelez l'unité" + (f" ({phones})" if phones else "")
                 + " ou ajoutez une autre unité (F7 dans le dossier).")
 
+    @on(DataTable.RowHighlighted)
+    def show_row(self, event: DataTable.RowHighlighted) -> None:
+        r = self.rows.get(str(event.row_key.value))
+        if r:
+            text = answer_text(r) or REFERRAL_STATUS_FR[ReferralStatus(r["status"])]
+            phone = f" · téléphone de l'unité : {r['unit_phone']}" if r.get("unit_phone") else ""
+            self.query_one("#detail-line", Static).update(f"{r.get('establishment') or ''} : {text}{phone}")
+
     def _selected(self) -> dict[str, Any] | None:
         table = self.query_one(DataTable)
         if table.row_count == 0:
@@ -518,7 +552,10 @@ class DashboardScreen(LiveTable):
 
     def action_cancel_referral(self) -> None:
         r = self._selected()
-        if r:
+        if r and r["status"] not in (ReferralStatus.SENT.value, ReferralStatus.READ.value,
+                                     ReferralStatus.INFO_REQUESTED.value):
+            self.notify("Seule une demande pas encore acceptée ni refusée peut être annulée.")
+        elif r:
             self.app.push_screen(ReasonModal("Annuler la demande : motif", CANCELLATION_REASONS),
                                  lambda choice: self.cancel_referral(r["id"], choice))  # type: ignore[arg-type]
 
@@ -610,7 +647,8 @@ class ReferralScreen(OrientScreen):
             f"{REFERRAL_STATUS_FR[ReferralStatus(r['status'])]} · délai {TIMING_FR.get(r['timing'], '')} · "
             f"attente {waiting(r['waiting_minutes'])}" + (" · EN RETARD" if r["overdue"] else "")
             + (f" · réponse du demandeur : {r['info_answer']}" if r.get("info_answer") else ""))
-        await self.query_one("#dossier", Markdown).update(letter_from_answers(opened["dossier"]))
+        await self.query_one("#dossier", Markdown).update(
+            letter_from_answers(opened["dossier"], opened["sections"], opened["signed_at"]))
 
     def action_accept(self) -> None:
         self.app.push_screen(AcceptModal(), self.accept)  # type: ignore[arg-type]
