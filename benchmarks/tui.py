@@ -1,0 +1,138 @@
+"""The terminal assistant: cold start to the first screen against a bare Textual app with the same
+widgets (ratio, same run), keypress-to-next-question latency through Pilot, peak memory.
+
+Usage: python benchmarks/tui.py [--starts N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "tests" / "scenarios" / "doctor_full.json"
+
+# Each snippet prints "shown" once its first screen has been drawn, then exits.
+ORIENT_START = """
+import sys
+from orient.assistant.embedded import Embedded
+from orient.assistant.tui.app import OrientApp
+class Probe(OrientApp):
+    def on_mount(self):
+        super().on_mount()
+        self.call_after_refresh(self.shown)
+    def shown(self):
+        print("shown", flush=True)
+        self.exit()
+Probe(embedded=lambda: Embedded(sys.argv[1])).run(headless=True)
+"""
+BARE_START = """
+from textual.app import App
+from textual.containers import Vertical
+from textual.widgets import Footer, Label, OptionList
+from textual.widgets.option_list import Option
+class Bare(App):
+    def compose(self):
+        with Vertical():
+            with Vertical():
+                yield Label("Orient")
+                yield Label("Qui utilise Orient ?")
+                yield OptionList(Option("1"), Option("2"), Option("3"))
+                yield Label("Touche 1, 2 ou 3")
+        yield Footer()
+    def on_mount(self):
+        self.call_after_refresh(self.shown)
+    def shown(self):
+        print("shown", flush=True)
+        self.exit()
+Bare().run(headless=True)
+"""
+
+
+def cold_start(snippet: str, db: Path) -> float:
+    """Seconds from launching the command to its first screen drawn (interpreter start included)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", snippet, str(db)], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, env=env)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.strip() == "shown":
+            elapsed = time.perf_counter() - t0
+            break
+    else:
+        raise RuntimeError("the app did not show its first screen")
+    proc.wait(30)
+    return elapsed
+
+
+async def answer_latency(db: Path) -> list[float]:
+    """Seconds from the last key of an answer (Enter) to the next question shown."""
+    from orient.assistant.embedded import Embedded
+    from orient.assistant.tui.app import OrientApp
+    from orient.assistant.tui.chat import ChatScreen
+
+    inputs = json.loads(SCENARIO.read_text(encoding="utf-8"))["answers"]
+    queues = {k: deque(v) for k, v in inputs.items()}
+    app = OrientApp(embedded=Embedded(db))
+    times = []
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("1")
+        while app.role != "doctor":
+            await pilot.pause(0.05)
+        await pilot.press("n")
+        while not (isinstance(app.screen, ChatScreen) and app.screen.question):
+            await pilot.pause(0.02)
+        chat = app.screen
+        answer = chat.query_one("#answer")
+        while chat.question is not None:
+            queue = queues.get(chat.question["field"])
+            answer.value = queue.popleft() if queue else ""  # typed text; the measure starts at Enter
+            answer.focus()
+            question, version = chat.question, chat.version
+            chat.show_error("")
+            error = chat.query_one("#error")
+            t0 = time.perf_counter()
+            await pilot.press("enter")
+            while chat.question is question and chat.version == version and not str(error.render()).strip():
+                await pilot.pause(0)
+            if chat.question is not question:
+                times.append(time.perf_counter() - t0)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--starts", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        cold_start(ORIENT_START, folder / "warm.db")  # file-system caches, like a second start
+        orient = [cold_start(ORIENT_START, folder / f"s{i}.db") for i in range(args.starts)]
+        bare = [cold_start(BARE_START, folder / "bare.db") for _ in range(args.starts)]
+        latencies = asyncio.run(answer_latency(folder / "chat.db"))
+    o, b = statistics.median(orient), statistics.median(bare)
+    ms = sorted(x * 1000 for x in latencies)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"{time.strftime('%Y-%m-%d %H:%M')}")
+    print(f"cold start to the first screen (new database each time, median of {args.starts}): "
+          f"orient {o:.3f} s, bare Textual app {b:.3f} s, ratio {o / b:.2f}")
+    print(f"keypress to next question through Pilot ({len(ms)} answers): median "
+          f"{statistics.median(ms):.1f} ms, p95 {ms[int(0.95 * (len(ms) - 1))]:.1f} ms")
+    print(f"peak memory (max RSS of this process, hub in-process): "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""The receiving unit accepts a referral in its TUI (key 3, i, Enter, F2, contact, Enter) while
+the doctor's dashboard, another app on the same database, shows it "acceptée" within seconds
+(live feed, long polling with a short wait)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable, Input
+from tui_helpers import (
+    SIZE,
+    error_text,
+    make_app,
+    make_embedded,
+    prepared_dossier,
+    run,
+    settle,
+    type_and_enter,
+    wait_until,
+)
+
+from orient.assistant.embedded import Embedded
+from orient.assistant.tui.screens import (
+    AcceptModal,
+    DashboardScreen,
+    InboxScreen,
+    ReferralScreen,
+)
+
+CHU_TOULOUSE = ("310783063", "310783048", "310783055")
+
+
+def column(table: DataTable, name: str) -> list[str]:
+    index = [str(c.label) for c in table.ordered_columns].index(name)
+    return [str(table.get_row_at(i)[index]) for i in range(table.row_count)]
+
+
+def test_unit_accepts_and_the_doctor_dashboard_follows(tmp_path: Path) -> None:
+    setup = make_embedded(tmp_path)
+    _, report = run(prepared_dossier(setup, choose=[1, 2], sign=True, send=True))
+    assert report["status"] == "sent"
+    referrals = report["referrals"]
+    assert len(referrals) == 2
+    for_the_unit = [r for r in referrals if r["unit_id"].split("-")[0] in CHU_TOULOUSE]
+    assert len(for_the_unit) == 1, referrals  # the first proposal is a CHU site, the second is not
+    # two app instances, each with its own hub, on the same database file
+    doctor_side = setup
+    unit_side = Embedded(tmp_path / "orient.db", outbox=tmp_path / "outbox-unit.json")
+
+    async def scenario() -> None:
+        doctor_app = make_app(doctor_side, tmp_path, feed_wait=0.5)
+        unit_app = make_app(unit_side, tmp_path, feed_wait=0.5)
+        async with doctor_app.run_test(size=SIZE) as doctor, unit_app.run_test(size=SIZE) as unit:
+            # the doctor's dashboard: the two referrals, sent
+            await settle(doctor)
+            await doctor.press("1")
+            await settle(doctor)
+            await doctor.press("d")
+            await settle(doctor)
+            dashboard = doctor_app.screen
+            assert isinstance(dashboard, DashboardScreen)
+            table = dashboard.query_one("#referrals", DataTable)
+            await wait_until(doctor, lambda: table.row_count == 2, what="the doctor's two referrals")
+            assert column(table, "Statut") == ["envoyée", "envoyée"]
+
+            # the unit: its inbox holds the one referral for a CHU site
+            await settle(unit)
+            await unit.press("3")
+            await settle(unit)
+            assert unit_app.role == "receiver"
+            await unit.press("i")
+            await settle(unit)
+            inbox = unit_app.screen
+            assert isinstance(inbox, InboxScreen)
+            rows = inbox.query_one("#inbox", DataTable)
+            await wait_until(unit, lambda: rows.row_count == 1, what="the unit's inbox")
+            assert column(rows, "Statut") == ["envoyée"]
+            assert column(rows, "Délai") == ["sous 24 h"]
+            assert rows.has_focus
+            await unit.press("enter")
+            await settle(unit)
+            referral = unit_app.screen
+            assert isinstance(referral, ReferralScreen)
+            assert referral.referral_id == for_the_unit[0]["id"]
+            status_line = referral.query_one("#referral-status")
+            await wait_until(unit, lambda: str(status_line.render()).startswith("lue"),
+                             what="the referral marked read")
+
+            # opening it marked it read: the doctor sees "lue" without pressing anything
+            await wait_until(doctor, lambda: "lue" in column(table, "Statut"), timeout=3.0,
+                             what="'lue' on the doctor's dashboard")
+
+            # F2: accept; the date is prefilled, the contact is required
+            await unit.press("f2")
+            await settle(unit)
+            modal = unit_app.screen
+            assert isinstance(modal, AcceptModal)
+            when = modal.query_one("#when", Input)
+            assert when.value  # "jj/mm/aaaa hh:mm", three hours from now
+            assert modal.query_one("#contact", Input).has_focus
+            await unit.press("enter")
+            await settle(unit)
+            assert unit_app.screen is modal
+            assert "« Contact » : une réponse est requise." in error_text(modal)
+            await type_and_enter(unit, "Dr Durand 05 61 77 00 00")
+            await wait_until(unit, lambda: isinstance(unit_app.screen, InboxScreen),
+                             what="back to the inbox")
+            await wait_until(unit, lambda: column(rows, "Statut") == ["acceptée"], timeout=3.0,
+                             what="'acceptée' in the inbox")
+
+            # the doctor's dashboard follows, live
+            await wait_until(doctor, lambda: "acceptée" in column(table, "Statut"), timeout=3.0,
+                             what="'acceptée' on the doctor's dashboard")
+            accepted = column(table, "Réponse")[column(table, "Statut").index("acceptée")]
+            assert "admission le" in accepted and "Dr Durand 05 61 77 00 00" in accepted
+            # the other referral is cancelled by the hub: the patient is admitted elsewhere
+            assert sorted(column(table, "Statut")) == ["acceptée", "annulée"]
+            cancelled = column(table, "Réponse")[column(table, "Statut").index("annulée")]
+            assert cancelled == "Admis ailleurs"
+
+    try:
+        run(scenario())
+    finally:
+        doctor_side.close()
+        unit_side.close()
