@@ -83,12 +83,15 @@ def prepare(url: str, copies: int) -> tuple[list[str], str]:
     return ids, token
 
 
+WORKERS = "1"
+
+
 def start_server(url: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     command = [shutil.which("orient") or "", "serve"] if shutil.which("orient") else \
         [sys.executable, "-m", "orient.assistant.cli", "serve"]
-    proc = subprocess.Popen([*command, "--db", url, "--port", str(port)], env=env,
+    proc = subprocess.Popen([*command, "--db", url, "--port", str(port), "--workers", WORKERS], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
@@ -221,12 +224,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sends", type=int, default=300)
     parser.add_argument("--skip-pg", action="store_true")
+    parser.add_argument("--workers", default="1", help="hub processes (orient serve --workers)")
     args = parser.parse_args()
+    global WORKERS
+    WORKERS = args.workers
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{time.strftime('%Y-%m-%d %H:%M')}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         print(f"in-process client overhead: {in_process_overhead(folder)}")
+        print(f"orient serve --workers {WORKERS}")
         run_backend("SQLite", f"sqlite:///{folder / 'hub.db'}", args.sends)
         if not args.skip_pg:
             pg_folder = Path(tempfile.mkdtemp(prefix="orient-bench-pg-"))

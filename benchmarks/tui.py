@@ -26,8 +26,10 @@ SCENARIO = ROOT / "tests" / "scenarios" / "doctor_full.json"
 # Each snippet prints "shown" once its first screen has been drawn, then exits.
 ORIENT_START = """
 import sys
-from orient.assistant.embedded import Embedded
 from orient.assistant.tui.app import OrientApp
+def embedded():
+    from orient.assistant.embedded import Embedded
+    return Embedded(sys.argv[1])
 class Probe(OrientApp):
     def on_mount(self):
         super().on_mount()
@@ -35,7 +37,7 @@ class Probe(OrientApp):
     def shown(self):
         print("shown", flush=True)
         self.exit()
-Probe(embedded=lambda: Embedded(sys.argv[1])).run(headless=True)
+Probe(embedded=embedded).run(headless=True)
 """
 BARE_START = """
 from textual.app import App

@@ -15,21 +15,11 @@ from typing import Any
 
 import httpx
 
+from orient.assistant.errors import HubError, HubUnavailable
+
+__all__ = ["HubClient", "HubError", "HubUnavailable", "Outbox", "PendingSend"]
+
 RETRYABLE = (httpx.TransportError,)  # connection refused or reset, timeouts, protocol errors
-
-
-class HubError(RuntimeError):
-    """The hub refused a request: `status` and its French `detail`."""
-
-    def __init__(self, status: int, detail: str, body: Any = None) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-        self.body = body
-
-
-class HubUnavailable(RuntimeError):
-    """The hub could not be reached (or failed): the operation can be retried."""
 
 
 @dataclass

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
@@ -33,24 +32,14 @@ def check_code(code: str, stored: str | None) -> bool:
     return hmac.compare_digest(got.hex(), digest)
 
 
-@dataclass(frozen=True)
-class DemoAccount:
-    user_id: str
-    role: Role
-    name: str
-    rpps: str | None = None
-    code: str | None = None
-
-
-# The demo doctor's RPPS passes the Luhn check; its personal code is shown where demo users pick.
-DEMO_DOCTOR = DemoAccount("demo-doctor", Role.DOCTOR, "Dr Claire Martin", "10003456786", "1234")
-DEMO_SECRETARY = DemoAccount("demo-secretary", Role.SECRETARY, "Sophie Bernard")
-DEMO_RECEIVER = DemoAccount("demo-unit", Role.RECEIVER, "Accueil des admissions, CHU de Toulouse")
-DEMO_ADMIN = DemoAccount("demo-admin", Role.ADMIN, "Administrateur (démo)")
-DEMO_DELEGATION_ID = "demo-delegation"
-# The demo unit user answers for the wards of the three Toulouse university hospital sites
-# (La Grave, Purpan, Rangueil), where the demo doctor's Toulouse patients are proposed first.
-DEMO_UNIT_SITES = ("310783063", "310783048", "310783055")
+from orient.assistant.demo_accounts import (
+    DEMO_ADMIN,
+    DEMO_DELEGATION_ID,
+    DEMO_DOCTOR,
+    DEMO_RECEIVER,
+    DEMO_SECRETARY,
+    DEMO_UNIT_SITES,
+)
 
 
 def ensure_demo_accounts(session: Session, now: datetime | None = None) -> None:

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.app import App
 
-from orient.assistant.client import HubClient, HubError, HubUnavailable
+from orient.assistant.errors import HubError, HubUnavailable
 from orient.assistant.tui.screens import HomeScreen, WhoScreen, default_letter_folder
 
 if TYPE_CHECKING:
+    from orient.assistant.client import HubClient
     from orient.assistant.embedded import Embedded
 
 
@@ -68,7 +69,7 @@ class OrientApp(App[None]):
     def on_mount(self) -> None:
         if self._embedded is not None:
             self.push_screen(WhoScreen())
-            self.prepare_embedded()
+            self.call_after_refresh(self.prepare_embedded)  # once the first screen is drawn
         else:
             self.identify()
         if self.idle_seconds:
@@ -132,7 +133,7 @@ class OrientApp(App[None]):
         self.call_from_thread(self._signed_in, role, client)
 
     def _signed_in(self, role: str, client: HubClient) -> None:
-        from orient.assistant.embedded import DEMO_ACCOUNTS
+        from orient.assistant.embedded import DEMO_ACCOUNTS  # loaded by then
 
         self._client = client
         self.role, self.user_name = role, DEMO_ACCOUNTS[role].name

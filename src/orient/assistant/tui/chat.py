@@ -13,7 +13,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Header, Input, Markdown, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 
-from orient.assistant.client import HubError, HubUnavailable
+from orient.assistant.errors import HubError, HubUnavailable
 from orient.dialogs.hnp import HNP
 from orient.models.lifecycle import DOSSIER_STATUS_FR, DossierStatus
 

@@ -26,8 +26,7 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from orient.assistant.client import HubError, HubUnavailable
-from orient.dialogs.documents import render_letter_html, render_letter_markdown, render_review
+from orient.assistant.errors import HubError, HubUnavailable
 from orient.models.lifecycle import (
     CANCELLATION_REASONS,
     REFERRAL_STATUS_FR,
@@ -61,7 +60,7 @@ class WhoScreen(OrientScreen):
     ]
 
     def compose(self) -> ComposeResult:
-        from orient.assistant.store.accounts import DEMO_DOCTOR, DEMO_RECEIVER, DEMO_SECRETARY
+        from orient.assistant.demo_accounts import DEMO_DOCTOR, DEMO_RECEIVER, DEMO_SECRETARY
 
         with Vertical(id="who"):
             with Vertical(classes="panel"):
@@ -207,6 +206,8 @@ class ReviewScreen(OrientScreen):
         except (HubError, HubUnavailable) as exc:
             await self.query_one("#review", Markdown).update(self.problem(exc))
             return
+        from orient.dialogs.documents import render_review
+
         text = render_review(sections, view["status"], view["blocked_reason"])
         await self.query_one("#review", Markdown).update(
             text + "\n\n*Pour changer une réponse : Échap puis F3 (ou /modifier CHAMP).*")
@@ -243,6 +244,8 @@ class LetterScreen(OrientScreen):
         except (HubError, HubUnavailable) as exc:
             await self.query_one("#letter", Markdown).update(self.problem(exc))
             return
+        from orient.dialogs.documents import render_letter_html, render_letter_markdown
+
         today = date.today()
         await self.query_one("#letter", Markdown).update(
             render_letter_markdown(view["answers"], sections, view["signed_at"], today))

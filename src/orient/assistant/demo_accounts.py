@@ -1,0 +1,28 @@
+"""The demo accounts of the embedded set-up (names and codes shown on the first screen). Kept free
+of database imports so that the first screen appears without loading them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from orient.models.users import Role
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    user_id: str
+    role: Role
+    name: str
+    rpps: str | None = None
+    code: str | None = None
+
+
+# The demo doctor's RPPS passes the Luhn check; its personal code is shown where demo users pick.
+DEMO_DOCTOR = DemoAccount("demo-doctor", Role.DOCTOR, "Dr Claire Martin", "10003456786", "1234")
+DEMO_SECRETARY = DemoAccount("demo-secretary", Role.SECRETARY, "Sophie Bernard")
+DEMO_RECEIVER = DemoAccount("demo-unit", Role.RECEIVER, "Accueil des admissions, CHU de Toulouse")
+DEMO_ADMIN = DemoAccount("demo-admin", Role.ADMIN, "Administrateur (démo)")
+DEMO_DELEGATION_ID = "demo-delegation"
+# The demo unit user answers for the wards of the three Toulouse university hospital sites
+# (La Grave, Purpan, Rangueil), where the demo doctor's Toulouse patients are proposed first.
+DEMO_UNIT_SITES = ("310783063", "310783048", "310783055")
