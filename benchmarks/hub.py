@@ -245,7 +245,7 @@ def main() -> None:
                 try:
                     run_backend("PostgreSQL", url, args.sends)
                 finally:
-                    subprocess.run(stop, capture_output=True)
+                    subprocess.run(stop, check=False, capture_output=True)
                     shutil.rmtree(pg_folder, ignore_errors=True)
 
 
