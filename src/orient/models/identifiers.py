@@ -38,6 +38,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from orient.models.readers import MONTHS_FR
+
 __all__ = [
     "finess_valid",
     "luhn_valid",
@@ -54,20 +56,6 @@ _NIR_FEMALE = frozenset("248")
 _NIR_CORSICA = {"2A": "19", "2B": "18"}
 _FINESS_CORSICA = {"2A": "21", "2B": "22"}
 
-_MONTHS_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 
 def _is_digits(s: str) -> bool:
@@ -221,7 +209,7 @@ def nir_trait_mismatches(
             if not unknown and month != birth_date.month:
                 out.append(
                     f"mois de naissance : le numéro indique {mm}, la date de naissance "
-                    f"est en {_MONTHS_FR[birth_date.month - 1]} ({birth_date.month:02d})"
+                    f"est en {MONTHS_FR[birth_date.month - 1]} ({birth_date.month:02d})"
                 )
 
     if birth_place is not None:

@@ -244,7 +244,7 @@ def read_identifier(raw: str) -> str:
 # --------------------------------------------------------------------------- dates
 
 _DATE_EXPECTED = "une date jj/mm/aaaa (par exemple 12/03/1938)"
-_MONTHS_FR = (
+MONTHS_FR = (
     "janvier",
     "février",
     "mars",
@@ -288,7 +288,7 @@ def _make_date(day_s: str, month_s: str, year_s: str) -> date:
         raise ReadError(f"le jour {day_s} n'existe pas", _DATE_EXPECTED)
     days = _days_in_month(year, month)
     if day > days:
-        name = _MONTHS_FR[month - 1]
+        name = MONTHS_FR[month - 1]
         which = f"{name} {year}" if month == 2 else name
         raise ReadError(
             f"le {day:02d}/{month:02d}/{year} n'existe pas : {which} compte {days} jours",

@@ -48,6 +48,16 @@ class OrientScreen(Screen[Any]):
     def problem(self, exc: Exception) -> str:
         return exc.detail if isinstance(exc, HubError) else str(exc)
 
+    async def dossier_and_review(self, dossier_id: str, target: str) -> tuple[Any, Any] | None:
+        """The dossier and its review from the hub, or None with the problem shown in `target`."""
+        try:
+            view = await self.orient.client.dossier(dossier_id)
+            sections = await self.orient.client.review(dossier_id)
+        except (HubError, HubUnavailable) as exc:
+            await self.query_one(target, Markdown).update(self.problem(exc))
+            return None
+        return view, sections
+
 
 # -- who and home -------------------------------------------------------------------------------
 class WhoScreen(OrientScreen):
@@ -200,12 +210,10 @@ class ReviewScreen(OrientScreen):
 
     @work(exclusive=True)
     async def load(self) -> None:
-        try:
-            view = await self.orient.client.dossier(self.dossier_id)
-            sections = await self.orient.client.review(self.dossier_id)
-        except (HubError, HubUnavailable) as exc:
-            await self.query_one("#review", Markdown).update(self.problem(exc))
+        loaded = await self.dossier_and_review(self.dossier_id, "#review")
+        if loaded is None:
             return
+        view, sections = loaded
         from orient.dialogs.documents import render_review
 
         text = render_review(sections, view["status"], view["blocked_reason"])
@@ -238,12 +246,10 @@ class LetterScreen(OrientScreen):
 
     @work(exclusive=True)
     async def load(self) -> None:
-        try:
-            view = await self.orient.client.dossier(self.dossier_id)
-            sections = await self.orient.client.review(self.dossier_id)
-        except (HubError, HubUnavailable) as exc:
-            await self.query_one("#letter", Markdown).update(self.problem(exc))
+        loaded = await self.dossier_and_review(self.dossier_id, "#letter")
+        if loaded is None:
             return
+        view, sections = loaded
         from orient.dialogs.documents import render_letter_html, render_letter_markdown
 
         today = date.today()
