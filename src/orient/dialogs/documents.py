@@ -26,7 +26,9 @@ def md(value: object) -> str:
 def _environment(autoescape: bool) -> Environment:
     env = Environment(
         loader=PackageLoader("orient.dialogs", "templates"),
-        autoescape=select_autoescape(["html"]) if autoescape else False,
+        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=True)
+        if autoescape
+        else False,
         undefined=StrictUndefined,
         trim_blocks=False,
         lstrip_blocks=False,
@@ -41,7 +43,10 @@ _HTML = _environment(autoescape=True)
 
 def render_review(sections: list[dict[str, Any]], status: str, blocked_reason: str | None) -> str:
     return _MARKDOWN.get_template("review.md.j2").render(
-        sections=sections, status_fr=DOSSIER_STATUS_FR[DossierStatus(status)], blocked_reason=blocked_reason)
+        sections=sections,
+        status_fr=DOSSIER_STATUS_FR[DossierStatus(status)],
+        blocked_reason=blocked_reason,
+    )
 
 
 def _display(sections: list[dict[str, Any]], field_id: str) -> str:
@@ -63,8 +68,9 @@ def _when(iso: str | None) -> str:
         return iso
 
 
-def _letter_context(answers: dict[str, Any], sections: list[dict[str, Any]], signed_at: str | None,
-                    today: date) -> dict[str, Any]:
+def _letter_context(
+    answers: dict[str, Any], sections: list[dict[str, Any]], signed_at: str | None, today: date
+) -> dict[str, Any]:
     wanted = {f.id: answers.get(f.id, "") for f in HNP.fields}
     return {
         "d": wanted,
@@ -80,15 +86,21 @@ def _letter_context(answers: dict[str, Any], sections: list[dict[str, Any]], sig
     }
 
 
-def render_letter_markdown(answers: dict[str, Any], sections: list[dict[str, Any]],
-                           signed_at: str | None, today: date) -> str:
-    return _MARKDOWN.get_template("letter.md.j2").render(**_letter_context(answers, sections, signed_at, today))
+def render_letter_markdown(
+    answers: dict[str, Any], sections: list[dict[str, Any]], signed_at: str | None, today: date
+) -> str:
+    return _MARKDOWN.get_template("letter.md.j2").render(
+        **_letter_context(answers, sections, signed_at, today)
+    )
 
 
-def render_letter_html(answers: dict[str, Any], sections: list[dict[str, Any]],
-                       signed_at: str | None, today: date) -> str:
+def render_letter_html(
+    answers: dict[str, Any], sections: list[dict[str, Any]], signed_at: str | None, today: date
+) -> str:
     """Printable HTML; every user text is escaped by the template engine."""
-    return _HTML.get_template("letter.html.j2").render(**_letter_context(answers, sections, signed_at, today))
+    return _HTML.get_template("letter.html.j2").render(
+        **_letter_context(answers, sections, signed_at, today)
+    )
 
 
 def sections_from_answers(answers: dict[str, Any]) -> list[dict[str, Any]]:
@@ -96,9 +108,16 @@ def sections_from_answers(answers: dict[str, Any]) -> list[dict[str, Any]]:
     sections = []
     for section, title in HNP.sections:
         items = [
-            {"field": f.id, "label": f.label, "state": "answered", "value": answers[f.id],
-             "display": f.display(answers[f.id]), "who": ""}
-            for f in HNP.fields if f.section == section and f.id in answers
+            {
+                "field": f.id,
+                "label": f.label,
+                "state": "answered",
+                "value": answers[f.id],
+                "display": f.display(answers[f.id]),
+                "who": "",
+            }
+            for f in HNP.fields
+            if f.section == section and f.id in answers
         ]
         sections.append({"section": section, "title": title, "hidden": False, "items": items})
     return sections
