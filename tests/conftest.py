@@ -18,14 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from service_skips import unavailable
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-
-
-def unavailable(reason: str) -> None:
-    if os.environ.get("ORIENT_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"service required by ORIENT_REQUIRE_SERVICES=1 is missing: {reason}")
-    pytest.skip(reason)
 
 
 def _free_port() -> int:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import unavailable
+from service_skips import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
