@@ -300,14 +300,18 @@ class Env:
 
     def bring(self, referral_id: str, status: str, receiver: User) -> dict[str, Any]:
         """Bring a `sent` referral to `status` through the unit's actions (read, info_requested,
-        accepted or refused)."""
+        accepted, admitted, closed or refused)."""
         done = self.ok("POST", f"/inbox/{referral_id}/open", receiver)["referral"]
         if status == "info_requested":
             done = self.ok("POST", f"/inbox/{referral_id}/request-info", receiver,
                            json={"question": "Dernière créatininémie ?"})
-        elif status == "accepted":
+        elif status in ("accepted", "admitted", "closed"):
             done = self.ok("POST", f"/inbox/{referral_id}/accept", receiver, json={
                 "admission_at": (self.clock() + timedelta(hours=2)).isoformat(), "contact": "Poste 4521"})
+            if status in ("admitted", "closed"):
+                done = self.ok("POST", f"/inbox/{referral_id}/admit", receiver)
+            if status == "closed":
+                done = self.ok("POST", f"/inbox/{referral_id}/close", receiver)
         elif status == "refused":
             done = self.ok("POST", f"/inbox/{referral_id}/refuse", receiver, json={"reason": "no_bed"})
         assert done["status"] == status, done

@@ -167,9 +167,6 @@ def test_simultaneous_acceptances_of_siblings_admit_once(env: Env) -> None:
     final = {x["id"]: x["status"] for x in env.ok("GET", "/referrals", r.owner)}
     assert sorted(final[x] for x in (a, b)) == ["accepted", "cancelled"]  # admitted once
     env.audit_ok()
-    if statuses == [200, 500] and env.url.startswith("postgresql"):
-        pytest.xfail("product bug: two units accepting sibling referrals at once deadlock on "
-                     "PostgreSQL (psycopg DeadlockDetected): the loser gets a 500 instead of a 409")
     assert statuses == [200, 409], [x.text[:300] for x in responses]
     loser = next(x for x in responses if x.status_code == 409)
     assert looks_french(detail_of(loser))
@@ -293,12 +290,12 @@ BAD: list[Bad] = [
     Bad("lone surrogate", "POST", "/dossiers/{draft}/answer",
         {"content": b'{"text": "\\ud800\\udfff\\ud800", "version": VERSION}', "headers": JSON}, pg=True),
     Bad("invalid UTF-8", "POST", "/dossiers/{draft}/answer",
-        {"content": b'{"text": "\xff\xfe\xc3", "version": VERSION}', "headers": JSON}, expected=(400, 422)),
+        {"content": b'{"text": "\xff\xfe\xc3", "version": VERSION}', "headers": JSON}, expected=(400,)),
     Bad("unicode soup", "POST", "/dossiers/{draft}/answer",
         _answer({"text": "\u202e\u200b\U0001f600\u0301\ufeff\u0000\u2028\u0007\U000e0001\ufffd", "version": V}),
         ok_false=True, pg=True),
-    Bad("NUL in a path id", "GET", "/dossiers/a%00b", {}, expected=(404,), pg=True),
-    Bad("NUL in a referral id", "POST", "/inbox/a%00b/open", {}, expected=(404,), who="recv_unit", pg=True),
+    Bad("NUL in a path id", "GET", "/dossiers/a%00b", {}, expected=(400,), pg=True),
+    Bad("NUL in a referral id", "POST", "/inbox/a%00b/open", {}, expected=(400,), who="recv_unit", pg=True),
     Bad("NUL in an idempotency key", "POST", "/dossiers/{sent}/send",
         _answer({"idempotency_key": "abc\u0000defghijk"}), pg=True),
     Bad("NUL in a delegation", "POST", "/delegations",
@@ -340,20 +337,8 @@ BAD: list[Bad] = [
 ]
 
 # (case id, database) -> what the hub does instead; checked to still hold, then reported as xfail.
-KNOWN_BAD_INPUT: dict[tuple[str, str], str] = {
-    **{(case, "postgresql"): "500: a NUL character reaches PostgreSQL (text cannot contain NUL)"
-       for case in ("NUL in a path id", "NUL in a referral id", "NUL in an idempotency key",
-                    "NUL in a delegation")},
-    ("NUL in an idempotency key", "sqlite"): "200: the key with a NUL is accepted and recorded as is",
-    **{("feed after huge", db): "500: an integer beyond 64 bits reaches the database"
-       for db in ("sqlite", "postgresql")},
-    **{("invalid UTF-8", db): "400 with the English detail \"There was an error parsing the body\""
-       for db in ("sqlite", "postgresql")},
-    **{("body over 64 KiB, streamed", db): "400 \"There was an error parsing the body\" instead of 413 "
-       "(the body limit's error is swallowed by FastAPI's body parsing)" for db in ("sqlite", "postgresql")},
-    **{("unknown route", db): "404 with the English detail \"Not Found\"" for db in ("sqlite", "postgresql")},
-    **{("wrong method", db): "405 with the English detail \"Method Not Allowed\"" for db in ("sqlite", "postgresql")},
-}
+# Empty since the hub fixes (NUL characters, feed bound, French 400/404/405, streamed 413).
+KNOWN_BAD_INPUT: dict[tuple[str, str], str] = {}
 
 
 def _request(t: Target, bad: Bad) -> httpx.Response:
@@ -409,22 +394,32 @@ def test_bad_request_on_postgresql(pg_target: Target, bad: Bad) -> None:
     check_bad_request(pg_target, bad, "postgresql")
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: a NUL character in a referral's free text "
-                   "(question, contact, reason text, information answer; user names too) is stored as "
-                   "is on SQLite and gives a 500 on PostgreSQL; the dossier's answers strip control "
-                   "characters, these fields do not")
 def test_nul_in_free_text_of_a_referral_is_refused_cleanly(db_url: str, env_factory: Any) -> None:
-    """A unit's question holding a NUL character: refused (4xx) or stored without it."""
+    """A unit's question holding a NUL character: refused with a French 422, nothing changes."""
     env: Env = env_factory(db_url)
     r = roles_for(env)
     _, refs = env.sent(r.owner, units=RECEIVER_UNITS[:1])
     referral = refs[0]["id"]
     env.bring(referral, "read", r.recv_unit)
     response = env.call("POST", f"/inbox/{referral}/request-info", r.recv_unit, json={"question": "Poids\u0000 ?"})
-    assert response.status_code in (200, 422), response.text
-    if response.status_code == 200:
-        assert "\u0000" not in response.json()["question"]
-    else:
-        assert looks_french(detail_of(response))
-        assert env.referral(r.owner, referral)["status"] == "read"
+    assert response.status_code == 422, response.text
+    assert looks_french(detail_of(response))
+    assert env.referral(r.owner, referral)["status"] == "read"
     env.audit_ok()
+
+
+def test_french_messages_of_the_framework_errors(sqlite_target: Target) -> None:
+    """The hub's own words for what FastAPI/Starlette would answer in English."""
+    t = sqlite_target
+    unknown = t.env.call("GET", "/nulle-part", t.r.owner)
+    assert (unknown.status_code, detail_of(unknown)) == (404, "Adresse inconnue : « /nulle-part »."), unknown.text
+    method = t.env.call("DELETE", f"/dossiers/{t.draft}", t.r.owner)
+    assert method.status_code == 405, method.text
+    assert detail_of(method).startswith(f"Méthode DELETE non permise sur « /dossiers/{t.draft} »"), method.text
+    broken = t.env.call("POST", f"/dossiers/{t.draft}/answer", t.r.owner,
+                        content=b'{"text": "\xff\xfe", "version": 1}', headers={"content-type": "application/json"})
+    assert (broken.status_code, detail_of(broken)) == (
+        400, "Corps de requête illisible (JSON ou UTF-8 invalide)."), broken.text
+    nul = t.env.call("GET", "/dossiers/a%00b", t.r.owner)
+    assert (nul.status_code, detail_of(nul)) == (
+        400, "Adresse invalide : caractère de contrôle dans le chemin."), nul.text

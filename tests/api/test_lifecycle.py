@@ -34,7 +34,8 @@ from api_helpers import (
 )
 
 STATUS_FR = {"sent": "envoyée", "read": "lue", "accepted": "acceptée", "refused": "refusée",
-             "info_requested": "informations demandées", "cancelled": "annulée"}
+             "info_requested": "informations demandées", "cancelled": "annulée",
+             "admitted": "patient admis", "closed": "clôturée"}
 DEADLINE_HOURS = {"today": 2, "within_24h": 4, "within_48h": 12}
 REFUSALS = ("no_bed", "out_of_specialty", "needs_emergency", "out_of_area", "incomplete",
             "unsuitable_facilities")
@@ -83,10 +84,12 @@ def act(env: Env, r: Roles, action: str, referral_id: str, **body: Any) -> Any:
                         json={"text": "72 kg.", **body})
     if action == "cancel":
         return env.call("POST", f"/referrals/{referral_id}/cancel", r.owner, json={"reason": "improved", **body})
+    if action in ("admit", "close"):
+        return env.call("POST", f"/inbox/{referral_id}/{action}", r.recv_unit)
     raise AssertionError(action)
 
 
-ACTIONS = ("open", "accept", "refuse", "request-info", "answer-info", "cancel")
+ACTIONS = ("open", "accept", "refuse", "request-info", "answer-info", "cancel", "admit", "close")
 # (status, action) -> the status after it; every other pair is refused (409). Opening never changes
 # anything but a `sent` referral.
 LEGAL = {
@@ -96,11 +99,13 @@ LEGAL = {
     ("info_requested", "open"): "info_requested", ("info_requested", "answer-info"): "read",
     ("info_requested", "cancel"): "cancelled",
     ("accepted", "open"): "accepted", ("refused", "open"): "refused", ("cancelled", "open"): "cancelled",
+    ("accepted", "admit"): "admitted", ("admitted", "open"): "admitted", ("admitted", "close"): "closed",
+    ("closed", "open"): "closed",
 }
 
 
-# Illegal pairs the hub accepts today (product bugs, each with its own xfail test below).
-KNOWN_BUGS = {("sent", "answer-info")}
+# Illegal pairs the hub accepts today (product bugs, each with its own xfail test); none left.
+KNOWN_BUGS: set[tuple[str, str]] = set()
 
 
 def status_of(env: Env, r: Roles, referral_id: str) -> str:
@@ -165,16 +170,22 @@ def test_every_referral_transition(env: Env) -> None:
             assert views[referral_id]["reason"] == "admitted_elsewhere"
         else:
             assert views[referral_id]["status"] == before
-    # nothing but opening goes on after an acceptance
-    for action in ACTIONS:
-        if action != "open":
-            assert_refused(env, r, act(env, r, action, accepted), accepted, "accepted")
+    # after an acceptance: only opening and admitting; after admission: opening and closing; then
+    # nothing but opening
+    for status, forward in (("accepted", "admit"), ("admitted", "close"), ("closed", None)):
+        for action in ACTIONS:
+            if action not in ("open", forward):
+                assert_refused(env, r, act(env, r, action, accepted), accepted, status)
+        opened = act(env, r, "open", accepted)
+        assert opened.status_code == 200 and opened.json()["referral"]["status"] == status, opened.text
+        if forward is not None:
+            response = act(env, r, forward, accepted)
+            assert response.status_code == 200, response.text
+            assert response.json()["status"] == LEGAL[(status, forward)]
+    assert status_of(env, r, accepted) == "closed"
     assert env.audit_count() > audit_before
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: POST /referrals/{id}/answer-info on a `sent` "
-                   "referral (no question asked, never opened) answers 200 and marks it `read` (read_at "
-                   "set as if the unit had opened it), because sent->read is a legal transition")
 def test_answer_info_without_a_question_is_refused(shared: Shared) -> None:
     env, r = shared.env, shared.r
     _, refs = env.sent(r.owner, units=RECEIVER_UNITS[:1])
@@ -351,18 +362,18 @@ def test_accepting_one_cancels_every_sibling_still_waiting(shared: Shared) -> No
     env.audit_ok()
 
 
-@pytest.mark.xfail(strict=True, reason="product bug (or spec gap): once a unit has accepted, the "
-                   "requester can still send the dossier to another unit, which creates a live `sent` "
-                   "referral beside the accepted one instead of being refused (or cancelled as a sibling)")
-def test_no_new_referral_after_an_acceptance(shared: Shared) -> None:
+@pytest.mark.parametrize("status", ["accepted", "admitted", "closed"])
+def test_no_new_referral_after_an_acceptance(shared: Shared, status: str) -> None:
     env, r = shared.env, shared.r
     dossier, refs = env.sent(r.owner, units=RECEIVER_UNITS[:1])
-    env.bring(refs[0]["id"], "accepted", r.recv_unit)
+    env.bring(refs[0]["id"], status, r.recv_unit)
     env.ok("PUT", f"/dossiers/{dossier}/units", r.owner, json={"unit_ids": [RECEIVER_UNITS[5]]})
     env.clock.sync()
     response = env.call("POST", f"/dossiers/{dossier}/send", r.owner, json={"idempotency_key": f"k-{uuid.uuid4()}"})
+    assert response.status_code == 409, response.text
+    assert looks_french(detail_of(response)), response.text
     statuses = sorted(x["status"] for x in env.ok("GET", f"/dossiers/{dossier}/referrals", r.owner))
-    assert response.status_code == 409 or statuses == ["accepted", "cancelled"], (response.status_code, statuses)
+    assert statuses == [status], statuses
 
 
 # -- inbox order and overdue flags ------------------------------------------------------------------
@@ -713,10 +724,7 @@ def test_audit_export_is_json_lines_without_answer_values(shared: Shared) -> Non
     assert verdict["entries"] >= len(entries)
 
 
-# -- the hub's clock (product bugs, see the report) ---------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="product bug: DossierService.send stamps referrals with "
-                   "datetime.now(UTC) instead of the hub's clock (sent_at, deadline_at, audit time), "
-                   "so a controlled clock gives negative waiting times and skewed response times")
+# -- the hub's clock ----------------------------------------------------------------------------------
 def test_send_uses_the_hub_clock(sqlite_url: str) -> None:
     env = Env(sqlite_url, clock=Clock(start=Clock().now - timedelta(days=3)))
     try:
@@ -731,9 +739,6 @@ def test_send_uses_the_hub_clock(sqlite_url: str) -> None:
         env.close()
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: the dossier operations of DossierService "
-                   "(create, answer, open, sign, record...) write audit entries and updated_at with "
-                   "datetime.now(UTC) instead of the hub's clock, unlike the referral actions")
 def test_audit_times_follow_the_hub_clock(sqlite_url: str) -> None:
     env = Env(sqlite_url, clock=Clock(start=Clock().now - timedelta(days=3)))
     try:

@@ -58,10 +58,9 @@ def test_doctor_full_referral_by_keys(tmp_path: Path) -> None:
             await wait_until(pilot, lambda: units.option_count >= 2, what="the proposals")
             assert units.has_focus
             first_two = [units.get_option_at_index(i).value for i in (0, 1)]
-            # nothing is highlighted when the list shows (see test_known_issues.py): the first
-            # arrow key highlights the first unit
-            assert units.highlighted is None
-            await pilot.press("down", "space", "down", "space")
+            # the first unit is highlighted as soon as the list shows: Space checks it at once
+            assert units.highlighted == 0
+            await pilot.press("space", "down", "space")
             await settle(pilot)
             assert sorted(units.selected) == sorted(first_two)
             await pilot.press("f9")

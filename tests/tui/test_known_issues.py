@@ -1,9 +1,10 @@
-"""Rough edges of the TUI found while writing these tests, each pinned by a strict xfail: the
-test states the expected behaviour, so it starts failing ("XPASS(strict)") the day the issue is
-fixed — then remove its xfail mark."""
+"""Rough edges of the TUI found while writing these tests, pinned by strict xfails until they
+were fixed; they now guard the fixes (first proposal highlighted, current answer in French,
+admission time in local time)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -56,8 +57,6 @@ async def resumed(pilot: Pilot[Any], dossier_id: str) -> ChatScreen:
     return screen
 
 
-@pytest.mark.xfail(strict=True, reason="ProposalsScreen (screens.py): no unit is highlighted when "
-                   "the list shows, so the first Space checks nothing; an arrow key is needed first")
 def test_first_space_checks_the_first_proposal(ready: tuple[Embedded, Path, str]) -> None:
     embedded, folder, dossier_id = ready
 
@@ -77,9 +76,6 @@ def test_first_space_checks_the_first_proposal(ready: tuple[Embedded, Path, str]
     run(scenario())
 
 
-@pytest.mark.xfail(strict=True, reason="ChatScreen.question_text (chat.py): « Réponse actuelle » "
-                   "shows the stored value (1938-03-12, False, within_24h, cardiology, []) instead "
-                   "of what the person typed or its French label")
 def test_current_answer_is_shown_in_french(ready: tuple[Embedded, Path, str]) -> None:
     embedded, folder, dossier_id = ready
 
@@ -95,9 +91,19 @@ def test_current_answer_is_shown_in_french(ready: tuple[Embedded, Path, str]) ->
     run(scenario())
 
 
-@pytest.mark.xfail(strict=True, reason="answer_text (screens.py) shows the admission time as the "
-                   "hub sends it, in UTC and ISO order, on the doctor's dashboard")
-def test_dashboard_admission_time_is_paris_time() -> None:
+@pytest.fixture
+def paris(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The machine's local time zone set to Europe/Paris (the TUI shows local times)."""
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_dashboard_admission_time_is_paris_time(paris: None) -> None:
     # accepted for 27/11/2026 16:17, Paris time (UTC+1): the hub answers in UTC
     referral = {"status": "accepted", "admission_at": "2026-11-27T15:17:00Z", "contact": "Dr X"}
-    assert "27/11/2026 à 16:17" in answer_text(referral)
+    assert answer_text(referral) == "admission le 27/11/2026 à 16:17 — contact : Dr X"
+    summer = {"status": "accepted", "admission_at": "2026-07-01T06:05:00+00:00", "contact": "Poste 4"}
+    assert "01/07/2026 à 08:05" in answer_text(summer)  # UTC+2 in summer

@@ -6,8 +6,8 @@ screens, look at the report (snapshot_report.html) and accept with
 `pytest tests/tui/test_snapshots.py --snapshot-update`.
 
 What could change from run to run is kept out: no dossier id is shown; the dashboard's waiting
-time is "0 min" (the dossier is sent seconds before, at the module's start); no proposal is
-highlighted (its reasons show when the demo beds were declared: the database's creation time);
+time is "0 min" (the dossier is sent seconds before, at the module's start); the first proposal
+is highlighted and its reasons show when the demo beds were declared, set to a fixed time;
 the input's cursor does not blink; nothing is typed before the local hub is ready (no
 "Préparation…" notification).
 """
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 pytest.importorskip("pytest_textual_snapshot")
 
@@ -46,6 +47,7 @@ from orient.assistant.tui.screens import (
 )
 
 Before = Callable[[Pilot[Any]], Any]
+DECLARED_AT = "2026-01-15T08:30:00+00:00"  # the demo beds' declaration, shown as 15/01 à 09:30
 
 
 class World:
@@ -57,6 +59,11 @@ class World:
         self.sent, _ = run(prepared_dossier(self.embedded, choose=[1, 2], sign=True, send=True))
         self.ready, report = run(prepared_dossier(self.embedded))
         assert report["status"] == "ready"
+        # The demo beds are declared when the database is created: a fixed time instead, since the
+        # highlighted proposal's reasons show it.
+        with self.embedded.engine.begin() as conn:
+            conn.execute(text("UPDATE unit SET availability_at = :at"), {"at": DECLARED_AT})
+        self.embedded.hub.service.refresh_directory()
 
 
 @pytest.fixture(scope="module")
@@ -157,10 +164,9 @@ def test_proposals(snap_compare: Any, world: World) -> None:
         assert isinstance(screen, ProposalsScreen)
         units = screen.query_one("#units", SelectionList)
         await wait_until(pilot, lambda: units.option_count == 20, what="the proposals")
-        # Nothing is highlighted, nothing checked: a highlighted unit shows its reasons, which
-        # include the time its beds were declared (the demo data's creation time), different
-        # on every run. Checking units is tested by keys in test_doctor.py.
-        assert units.highlighted is None and not units.selected
+        # The first unit is highlighted at once (its reasons show), nothing checked. Checking
+        # units is tested by keys in test_doctor.py.
+        assert units.highlighted == 0 and not units.selected
         await steady(pilot)
 
     assert compare(snap_compare, world, before)

@@ -442,6 +442,13 @@ def waiting(minutes: float) -> str:
     return f"{hours} h {mins:02d}" if hours else f"{mins} min"
 
 
+def phone_fr(e164: str) -> str:
+    """A phone number written the French way (05 61 00 00 00), as in the dossier."""
+    from orient.dialogs.hnp import HNP
+
+    return HNP.field("requester.callback_phone").display(e164)
+
+
 def local_time(iso: str) -> str:
     """An ISO moment as the person's local date and time: 27/11/2026 à 16:17."""
     try:
@@ -532,7 +539,7 @@ class DashboardScreen(LiveTable):
                           REFERRAL_STATUS_FR[ReferralStatus(r["status"])], waiting(r["waiting_minutes"]),
                           overdue, answer_text(r), key=r["id"])
         if any(r["overdue"] for r in referrals):
-            phones = ", ".join(f"{r.get('establishment')}: {r['unit_phone']}" for r in referrals
+            phones = ", ".join(f"{r.get('establishment')}: {phone_fr(r['unit_phone'])}" for r in referrals
                                if r["overdue"] and r.get("unit_phone"))
             self.query_one("#detail-line", Static).update(
                 "Demande(s) en retard : appelez l'unité" + (f" ({phones})" if phones else "")
@@ -543,7 +550,7 @@ class DashboardScreen(LiveTable):
         r = self.rows.get(str(event.row_key.value))
         if r:
             text = answer_text(r) or REFERRAL_STATUS_FR[ReferralStatus(r["status"])]
-            phone = f" · téléphone de l'unité : {r['unit_phone']}" if r.get("unit_phone") else ""
+            phone = f" · téléphone de l'unité : {phone_fr(r['unit_phone'])}" if r.get("unit_phone") else ""
             self.query_one("#detail-line", Static).update(f"{r.get('establishment') or ''} : {text}{phone}")
 
     def _selected(self) -> dict[str, Any] | None:
