@@ -61,6 +61,7 @@ import os
 import re
 import threading
 import unicodedata
+from array import array
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
@@ -357,7 +358,7 @@ class Icd10:
         self._codes: list[str] = []
         self._labels: list[str] = []
         self._by_key: dict[str, int] = {}
-        self._postings: dict[str, dict[int, float]] = {}
+        self._postings: dict[str, tuple[array[int], array[float]]] = {}
         self._idf: dict[str, float] = {}
         self._own_weight: list[float] = []
         self._external: list[bool] = []
@@ -447,7 +448,11 @@ class Icd10:
                 if parent is not None:
                     for stem in own_stems[parent] - stems:
                         postings[stem][index] = _PARENT_STRENGTH
-        self._postings = postings
+        # frozen as two compact arrays per stem (code indices, strengths): a dict per stem costs
+        # several times the memory of the index it holds
+        self._postings = {
+            stem: (array("i", docs), array("f", docs.values())) for stem, docs in postings.items()
+        }
         self._idf = idf
         self._own_weight = [sum(idf[s] for s in stems) for stems in own_stems]
         self._external = [code[:1] in "VWXY" for code in codes]
@@ -590,7 +595,7 @@ class Icd10:
                         continue
                     matched_stems.add(stem)
                     share = idf[stem] * strength / alt_weight
-                    for doc, doc_strength in posting.items():
+                    for doc, doc_strength in zip(*posting, strict=True):
                         partial[doc] = partial.get(doc, 0.0) + share * doc_strength
                 several = len(alternative) > 1
                 for doc, value in partial.items():
@@ -605,7 +610,7 @@ class Icd10:
         explained: dict[int, float] = {}
         for stem in matched_stems:
             stem_idf = idf[stem]
-            for doc, doc_strength in postings[stem].items():
+            for doc, doc_strength in zip(*postings[stem], strict=True):
                 if doc_strength == 1.0:
                     explained[doc] = explained.get(doc, 0.0) + stem_idf
         scores: dict[int, float] = {}
