@@ -4,6 +4,7 @@ plain file path. SQLite files are created readable by their owner only."""
 from __future__ import annotations
 
 import os
+import threading
 from importlib import resources
 from pathlib import Path
 
@@ -152,6 +153,24 @@ def _sqlite_tuning(engine: Engine) -> None:
         cur.execute("PRAGMA busy_timeout=10000")
         cur.close()
 
+    # Transactions of this process take turns on a lock of their own before asking SQLite for
+    # its write lock: waiting here wakes at once when the previous one ends, while SQLite's busy
+    # handler sleeps in growing steps (which made the slowest requests wait a second).
+    turn = threading.Lock()
+    holder: dict[int, bool] = {}
+
+    def _release(conn) -> None:  # type: ignore[no-untyped-def]
+        if holder.pop(id(conn), False):
+            turn.release()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        holder[id(conn)] = turn.acquire(timeout=15)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except Exception:
+            _release(conn)
+            raise
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
