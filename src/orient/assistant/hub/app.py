@@ -43,18 +43,26 @@ class Hub:
     db: DbEngine
     clock: Callable[[], datetime] = paris_now
     service: DossierService = field(init=False)
+    reads: DbEngine = field(init=False)
     poll_seconds: float = 0.25  # how often a waiting feed request looks for new events
     notifier: Any = None  # PostgreSQL LISTEN/NOTIFY listener, when on PostgreSQL
     tokens: TokenCache = field(default_factory=lambda: TokenCache())
 
     def __post_init__(self) -> None:
+        from orient.assistant.store.db import reader_engine
+
         self.service = DossierService(self.db, clock=self.clock)
+        self.reads = reader_engine(self.db)
 
     def now(self) -> datetime:
         return self.clock().astimezone(UTC)
 
     def session(self) -> Session:
         return Session(self.db)
+
+    def read_session(self) -> Session:
+        """For lookups that write nothing (they never wait for writers)."""
+        return Session(self.reads)
 
 
 class TokenCache:
@@ -114,7 +122,7 @@ def principal(request: Request, authorization: str | None = Header(None)) -> Pri
     hub = hub_of(request)
     found = hub.tokens.get(token, hub.now())
     if found is None:
-        with hub.session() as session:
+        with hub.read_session() as session:
             found, expires = principal_for(session, token, hub.now())
         hub.tokens.put(token or "", found, expires)
     request.state.principal = found

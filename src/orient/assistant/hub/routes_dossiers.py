@@ -28,7 +28,7 @@ def actor_of(hub: Hub, who: Principal, doctor_rpps: str | None) -> Actor:
         return Actor(who.user_id, Role.DOCTOR, who.name, rpps=who.rpps)
     if who.role != Role.SECRETARY:
         raise Forbidden("Seuls un médecin ou une secrétaire déléguée accèdent aux dossiers.")
-    with hub.session() as session:
+    with hub.read_session() as session:
         return accounts.actor_for(session, who.user_id, doctor_rpps, now=hub.now())
 
 
@@ -36,7 +36,7 @@ def actor_for_dossier(hub: Hub, who: Principal, dossier_id: str) -> Actor:
     if who.role not in (Role.DOCTOR, Role.SECRETARY):
         raise Forbidden("Seuls un médecin ou une secrétaire déléguée accèdent aux dossiers.")
     dossier = DossierRow.__table__  # type: ignore[attr-defined]
-    with hub.session() as session:
+    with hub.read_session() as session:
         owner = session.connection().execute(
             select(dossier.c.owner_rpps).where(dossier.c.id == dossier_id)).scalar()
     if owner is None:

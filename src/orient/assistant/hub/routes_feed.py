@@ -42,12 +42,12 @@ def _last(session: Session) -> int:
 
 
 def _last_seq(hub: Hub) -> int:
-    with hub.session() as session:
+    with hub.read_session() as session:
         return _last(session)
 
 
 def _read(hub: Hub, who: Principal, after: int) -> list[s.FeedEventOut]:
-    with hub.session() as session:
+    with hub.read_session() as session:
         return _events(session, hub, who, after)
 
 

@@ -63,7 +63,7 @@ def _act(request: Request, who: Principal, referral_id: str, event: str,
 def dashboard(request: Request, who: Principal = Depends(REQUESTERS)) -> list[s.ReferralOut]:
     hub = hub_of(request)
     now = hub.now()
-    with hub.session() as session:
+    with hub.read_session() as session:
         refs = [r for owner in _owners(session, who, hub) for r in store.of_owner(session, owner)]
     return [referral_out(hub, r, now) for r in refs]
 
@@ -87,7 +87,7 @@ def answer_info(referral_id: str, body: s.InfoAnswerIn, request: Request,
 def inbox(request: Request, who: Principal = Depends(RECEIVERS)) -> list[s.ReferralOut]:
     hub = hub_of(request)
     now = hub.now()
-    with hub.session() as session:
+    with hub.read_session() as session:
         refs = store.inbox(session, list(who.unit_ids))
     return [referral_out(hub, r, now) for r in refs]
 

@@ -139,6 +139,23 @@ def _ensure_audit_head(engine: Engine) -> None:
             conn.execute(insert(AuditHeadRow.__table__).values(id=1, seq=0, hash="0" * 64))  # type: ignore[attr-defined]
 
 
+def reader_engine(engine: Engine) -> Engine:
+    """An engine for read-only work: on SQLite, statements outside any write transaction (WAL
+    readers never wait for writers); elsewhere the same engine."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return engine
+    reads = create_engine(engine.url, connect_args={"check_same_thread": False}, hide_parameters=True)
+
+    @event.listens_for(reads, "connect")
+    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None  # autocommit: each read sees the latest commit
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.close()
+
+    return reads
+
+
 def _sqlite_tuning(engine: Engine) -> None:
     """WAL journal (a killed process loses nothing committed), foreign keys, and transactions that
     take the write lock at BEGIN so that two writers never deadlock on an upgrade."""
