@@ -519,7 +519,10 @@ class DashboardScreen(LiveTable):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("Établissement", "Unité", "Statut", "Attente", "Retard", "Réponse")
+        table = self.query_one(DataTable)
+        for label, width in (("Établissement", 28), ("Unité", 16), ("Statut", 12), ("Attente", 8),
+                             ("Retard", 9), ("Réponse", 40)):
+            table.add_column(label, width=width)  # fixed: the layout never depends on timing
         self.rows: dict[str, dict[str, Any]] = {}
         super().on_mount()
 
@@ -603,7 +606,9 @@ class InboxScreen(LiveTable):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("Délai", "Unité", "Statut", "Attente", "Retard")
+        table = self.query_one(DataTable)
+        for label, width in (("Délai", 12), ("Unité", 20), ("Statut", 22), ("Attente", 8), ("Retard", 9)):
+            table.add_column(label, width=width)
         super().on_mount()
 
     @work(exclusive=True, group="rows")
