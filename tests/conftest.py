@@ -13,11 +13,11 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pg_databases import fresh_database
 from service_skips import unavailable
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -60,14 +60,5 @@ def pg_server() -> Iterator[str]:
 @pytest.fixture
 def pg_url(pg_server: str) -> Iterator[str]:
     """A new, empty database on the server for one test, dropped afterwards."""
-    import psycopg
-
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = pg_server.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"{pg_server}/{name}"
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with fresh_database(pg_server) as url:
+        yield url

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from api_helpers import Env, Roles, make_env, make_roles
+from pg_databases import fresh_database
 from sqlmodel import Session
 
 from orient.assistant.store.db import open_engine
@@ -66,17 +67,8 @@ def module_sqlite_url(sqlite_template: Path, tmp_path_factory: pytest.TempPathFa
 @pytest.fixture(scope="module")
 def module_pg_url(pg_server: str) -> Iterator[str]:
     """A PostgreSQL database shared by the tests of one module (like `pg_url`, module-wide)."""
-    import psycopg
-
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = pg_server.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"{pg_server}/{name}"
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with fresh_database(pg_server) as url:
+        yield url
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from service_skips import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -179,10 +179,7 @@ class DossierService:
             engine = self._engine(session)
             state = self._load_for(session, actor, dossier_id)
             if base_version is not None and base_version != state.version:
-                raise dossiers.StaleWrite(
-                    "Le dossier a été modifié entre-temps par quelqu'un d'autre : votre saisie n'a "
-                    "pas été enregistrée ; voici l'état à jour."
-                )
+                raise dossiers.StaleWrite()
             out = op(engine, state)
             events = list(out.events)
             now = self._now()

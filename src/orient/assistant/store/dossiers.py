@@ -23,6 +23,12 @@ class NotFound(LookupError):
 class StaleWrite(RuntimeError):
     """The dossier changed since it was read; the message is French."""
 
+    def __init__(self) -> None:
+        super().__init__(
+            "Le dossier a été modifié entre-temps par quelqu'un d'autre : votre saisie n'a pas "
+            "été enregistrée ; voici l'état à jour."
+        )
+
 
 DOSSIER = DossierRow.__table__  # type: ignore[attr-defined]
 ANSWER = AnswerRow.__table__  # type: ignore[attr-defined]
@@ -98,10 +104,7 @@ def save(
         if done.rowcount != 1:
             if conn.execute(select(DOSSIER.c.id).where(DOSSIER.c.id == state.id)).first() is None:
                 raise NotFound(f"Dossier introuvable : « {state.id} ».")
-            raise StaleWrite(
-                "Le dossier a été modifié entre-temps par quelqu'un d'autre : votre saisie n'a pas "
-                "été enregistrée ; voici l'état à jour."
-            )
+            raise StaleWrite()
     if changed:
         conn.execute(delete(ANSWER).where(ANSWER.c.dossier_id == state.id, ANSWER.c.field_id.in_(changed)))
         rows = [
