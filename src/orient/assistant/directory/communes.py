@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import csv
 import difflib
+import math
 import re
 import unicodedata
+from array import array
+from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from itertools import accumulate
 
 _DATA_PACKAGE = "orient.assistant.directory"
 _DATA_FILE = "communes_fr.csv"
@@ -96,25 +100,85 @@ def _bucket(key: str) -> str:
     return key[0]
 
 
+def _coordinate(text: str) -> float:
+    """A latitude or longitude of the file, NaN when missing (empty or written "nan")."""
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
+
+
 def _sort_key(commune: Commune) -> tuple[str, str, str]:
     return (commune.departement, normalize_name(commune.name), commune.code)
 
 
+class _Packed:
+    """Strings kept as one text and the end offset of each: 35,000 short strings cost about 60
+    bytes each as separate objects, and 4 bytes each here beyond their characters. Indexable,
+    so `bisect` searches it when its strings are sorted."""
+
+    __slots__ = ("_ends", "_text")
+
+    def __init__(self, items: Iterable[str]) -> None:
+        items = list(items)
+        self._text = "".join(items)
+        self._ends = array("I", accumulate(map(len, items)))
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __getitem__(self, index: int) -> str:
+        return self._text[self._ends[index - 1] if index else 0 : self._ends[index]]
+
+    def __iter__(self) -> Iterator[str]:
+        return map(self.__getitem__, range(len(self._ends)))
+
+    def find(self, item: str) -> int | None:
+        """Position of `item` in these sorted strings, or None."""
+        index = bisect_left(self, item)
+        return index if index < len(self._ends) and self[index] == item else None
+
+
+class _PackedMap:
+    """A read-only mapping of strings on two packed columns, its keys sorted."""
+
+    __slots__ = ("_values", "keys")
+
+    def __init__(self, items: dict[str, str]) -> None:
+        keys = sorted(items)
+        self.keys = _Packed(keys)
+        self._values = _Packed(items[k] for k in keys)
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        at = self.keys.find(key)
+        return default if at is None else self._values[at]
+
+    def __contains__(self, key: str) -> bool:
+        return self.keys.find(key) is not None
+
+
 class CommuneTable:
-    """All communes and arrondissements, indexed by INSEE code, postcode and name."""
+    """All communes and arrondissements, indexed by INSEE code, postcode and name.
+
+    Kept compact: 35,000 rows as Python objects took about 30 MB, and the objects left behind
+    while building kept the memory of the process high afterwards. Here the columns are packed
+    strings and arrays in INSEE code order, every index a sorted packed map, and everything kept
+    is made once the building is over (so the memory it used is given back); a `Commune` is built
+    on first use."""
 
     def __init__(self, lines: Iterable[str]) -> None:
         """Build the indexes from the CSV text (header line first), in a single pass."""
-        # Commune objects are built on first use: building 35,000 up front doubles load time.
-        self._rows: dict[str, tuple[str, str, str, tuple[str, ...], str, str]] = {}
-        self._communes: dict[str, Commune] = {}
-        self._parent: dict[str, str] = {}  # ARM code -> code of its city
-        self._former_codes: dict[str, str] = {}  # COMD/COMA code -> code of its commune
-        self._by_postcode: dict[str, list[str]] = defaultdict(list)
-        self._by_name: dict[str, list[str]] = defaultdict(list)
-        # Suggestions offer current names only, bucketed (see _bucket): a former commune's name
-        # would be shown as its commune's, not the spelling the user was close to.
-        self._spellings: dict[str, dict[str, list[str]]] = defaultdict(dict)
+        codes: list[str] = []
+        names: list[str] = []
+        departements: list[str] = []
+        postcode_lists: list[str] = []
+        lats = array("d")
+        lons = array("d")
+        by_postcode: dict[str, list[str]] = defaultdict(list)
+        by_name: dict[str, list[str]] = defaultdict(list)
+        current_names: set[str] = set()  # keys of current names: what suggestions offer
+        parents: dict[str, str] = {}  # ARM code -> code of its city
+        former_codes: dict[str, str] = {}  # COMD/COMA code -> code of its commune
         reader = csv.reader(lines)
         col = {name: i for i, name in enumerate(next(reader))}
         i_code, i_kind, i_nom, i_full, i_parent, i_dep = (col[k] for k in _COLUMNS)
@@ -126,27 +190,44 @@ class CommuneTable:
             aliases = [] if nom == full else [nom]  # without its article: "Aux Marais", "Marais"
             if kind == "COM" or kind == "ARM":
                 target = code
-                lat, lon = row[i_lat], row[i_lon]
-                if not lat or not lon:
-                    lat, lon = row[i_lat_c], row[i_lon_c]
-                postcodes = tuple(row[i_postcodes].split("|")) if row[i_postcodes] else ()
-                self._rows[code] = (full, row[i_dep], kind, postcodes, lat, lon)
-                for postcode in postcodes:
-                    self._by_postcode[postcode].append(code)
-                self._spellings[_bucket(key)].setdefault(key, []).append(code)
+                lat, lon = _coordinate(row[i_lat]), _coordinate(row[i_lon])
+                if math.isnan(lat) or math.isnan(lon):  # no town hall position: the centroid
+                    lat, lon = _coordinate(row[i_lat_c]), _coordinate(row[i_lon_c])
+                codes.append(code)
+                names.append(full)
+                departements.append(row[i_dep])
+                postcode_lists.append(row[i_postcodes])
+                lats.append(lat)
+                lons.append(lon)
+                for postcode in filter(None, row[i_postcodes].split("|")):
+                    by_postcode[postcode].append(code)
+                current_names.add(key)
                 if kind == "ARM":
-                    self._parent[code] = row[i_parent]
+                    parents[code] = row[i_parent]
                     aliases.append(_ARRONDISSEMENT_RE.sub("", nom))  # "Paris 1er"
             else:
-                target = self._former_codes[code] = row[i_parent]
+                target = former_codes[code] = row[i_parent]
             if "(" in nom:
                 aliases.append(_PAREN_SUFFIX_RE.sub("", nom))  # "Château-Chinon (Ville)"
             for alias_key in {key, *map(normalize_name, aliases)}:
-                if target not in (codes := self._by_name[alias_key]):
-                    codes.append(target)
+                if target not in (targets := by_name[alias_key]):
+                    targets.append(target)
+        order = sorted(range(len(codes)), key=codes.__getitem__)
+        self._codes = _Packed(codes[i] for i in order)
+        self._names = _Packed(names[i] for i in order)
+        self._departements = _Packed(departements[i] for i in order)
+        self._postcodes = _Packed(postcode_lists[i] for i in order)
+        self._lats = array("d", (lats[i] for i in order))
+        self._lons = array("d", (lons[i] for i in order))
+        self._by_postcode = _PackedMap({p: "|".join(c) for p, c in by_postcode.items()})
+        self._by_name = _PackedMap({k: "|".join(c) for k, c in by_name.items()})
+        self._current = bytes(k in current_names for k in self._by_name.keys)
+        self._parent = _PackedMap(parents)
         # A code both COM and COMD (93066): the COM row is the commune.
-        for code in self._rows.keys() & self._former_codes.keys():
-            del self._former_codes[code]
+        self._former_codes = _PackedMap(
+            {c: t for c, t in former_codes.items() if self._codes.find(c) is None}
+        )
+        self._communes: dict[str, Commune] = {}
 
     @classmethod
     def from_package(cls) -> CommuneTable:
@@ -156,12 +237,20 @@ class CommuneTable:
             return cls(lines)
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._codes)
 
     def get(self, code: str) -> Commune | None:
         """The commune or arrondissement with this INSEE code (lenient about typing)."""
         normalized = normalize_code(code)
-        return self._commune(normalized) if normalized in self._rows else None
+        return self._commune(normalized) if normalized and self._known(normalized) else None
+
+    def _known(self, code: str) -> bool:
+        return self._codes.find(code) is not None
+
+    def _named(self, key: str) -> list[str]:
+        """Codes of the communes this name key designates (names, aliases, former communes)."""
+        codes = self._by_name.get(key)
+        return [] if codes is None else codes.split("|")
 
     def resolve(self, text: str) -> Resolution:
         """Resolve an INSEE code, a postcode or a name.
@@ -172,14 +261,15 @@ class CommuneTable:
         """
         code = normalize_code(text)
         if code is not None:
-            codes = [c for c in (code, self._former_codes.get(code)) if c in self._rows][:1]
-            codes += self._by_postcode.get(code, [])
+            codes = [c for c in (code, self._former_codes.get(code)) if c and self._known(c)][:1]
+            if (by_postcode := self._by_postcode.get(code)) is not None:
+                codes += by_postcode.split("|")
             return self._settle(codes)
         key = normalize_name(text)
         if not key:
             return Resolution()
-        if key in self._by_name:
-            return self._settle(self._by_name[key])
+        if named := self._named(key):
+            return self._settle(named)
         combined = self._code_and_name(text)
         if combined is not None:
             return combined
@@ -193,7 +283,7 @@ class CommuneTable:
             return None
         rest = _DEPARTEMENT_RE.sub(" ", text[: found.start()] + " " + text[found.end() :])
         name_key = normalize_name(rest.replace("(", " ").replace(")", " "))
-        names = set(self._by_name.get(name_key, []))
+        names = set(self._named(name_key))
         by_code = self.resolve(found.group(1))
         matching = [
             c.code
@@ -207,15 +297,17 @@ class CommuneTable:
     def _commune(self, code: str) -> Commune:
         commune = self._communes.get(code)
         if commune is None:
-            name, departement, kind, postcodes, lat, lon = self._rows[code]
+            at = self._codes.find(code)
+            assert at is not None, code
+            postcodes, lat, lon = self._postcodes[at], self._lats[at], self._lons[at]
             commune = self._communes[code] = Commune(
                 code,
-                name,
-                departement,
-                kind,
-                postcodes,
-                float(lat) if lat else None,
-                float(lon) if lon else None,
+                self._names[at],
+                self._departements[at],
+                "ARM" if code in self._parent else "COM",
+                tuple(postcodes.split("|")) if postcodes else (),
+                None if math.isnan(lat) else lat,
+                None if math.isnan(lon) else lon,
             )
         return commune
 
@@ -223,18 +315,32 @@ class CommuneTable:
         found = dict.fromkeys(codes)  # distinct, order kept
         # An arrondissement and its own city both match (postcode 75001): keep the arrondissement.
         for code in list(found):
-            found.pop(self._parent.get(code, ""), None)
+            found.pop(self._parent.get(code) or "", None)
         communes = sorted((self._commune(c) for c in found), key=_sort_key)
         if len(communes) == 1:
             return Resolution(commune=communes[0])
         return Resolution(candidates=tuple(communes))
 
+    def _bears(self, code: str, key: str) -> bool:
+        """Whether the commune `code` currently bears the name `key` (not as an alias)."""
+        at = self._codes.find(code)
+        return at is not None and normalize_name(self._names[at]) == key
+
+    def _spellings(self, bucket: str) -> Iterable[str]:
+        """The current names (keys) in this bucket (see _bucket): a former commune's name would
+        be shown as its commune's, not the spelling the user was close to."""
+        keys = self._by_name.keys
+        at = bisect_left(keys, bucket)
+        while at < len(keys) and (other := keys[at]).startswith(bucket):
+            if self._current[at] and _bucket(other) == bucket:
+                yield other
+            at += 1
+
     def _suggest(self, key: str) -> tuple[Commune, ...]:
         matcher = difflib.SequenceMatcher(autojunk=False)
         matcher.set_seq2(key)
         scored: list[tuple[float, str]] = []
-        spellings = self._spellings.get(_bucket(key), {})
-        for other in spellings:
+        for other in self._spellings(_bucket(key)):
             if abs(len(other) - len(key)) > 3:
                 continue
             matcher.set_seq1(other)
@@ -248,8 +354,8 @@ class CommuneTable:
         scored.sort(key=lambda item: (-item[0], item[1]))
         result: dict[str, Commune] = {}
         for _, other in scored:
-            for code in spellings[other]:
-                if code not in result:
+            for code in self._named(other):
+                if code not in result and self._bears(code, other):
                     result[code] = self._commune(code)
             if len(result) >= _MAX_SUGGESTIONS:
                 break
