@@ -11,13 +11,13 @@ import math
 import re
 import unicodedata
 from array import array
-from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from itertools import accumulate
+
+from orient.assistant.directory.packed import Packed, PackedMap
 
 _DATA_PACKAGE = "orient.assistant.directory"
 _DATA_FILE = "communes_fr.csv"
@@ -112,51 +112,6 @@ def _sort_key(commune: Commune) -> tuple[str, str, str]:
     return (commune.departement, normalize_name(commune.name), commune.code)
 
 
-class _Packed:
-    """Strings kept as one text and the end offset of each: 35,000 short strings cost about 60
-    bytes each as separate objects, and 4 bytes each here beyond their characters. Indexable,
-    so `bisect` searches it when its strings are sorted."""
-
-    __slots__ = ("_ends", "_text")
-
-    def __init__(self, items: Iterable[str]) -> None:
-        items = list(items)
-        self._text = "".join(items)
-        self._ends = array("I", accumulate(map(len, items)))
-
-    def __len__(self) -> int:
-        return len(self._ends)
-
-    def __getitem__(self, index: int) -> str:
-        return self._text[self._ends[index - 1] if index else 0 : self._ends[index]]
-
-    def __iter__(self) -> Iterator[str]:
-        return map(self.__getitem__, range(len(self._ends)))
-
-    def find(self, item: str) -> int | None:
-        """Position of `item` in these sorted strings, or None."""
-        index = bisect_left(self, item)
-        return index if index < len(self._ends) and self[index] == item else None
-
-
-class _PackedMap:
-    """A read-only mapping of strings on two packed columns, its keys sorted."""
-
-    __slots__ = ("_values", "keys")
-
-    def __init__(self, items: dict[str, str]) -> None:
-        keys = sorted(items)
-        self.keys = _Packed(keys)
-        self._values = _Packed(items[k] for k in keys)
-
-    def get(self, key: str, default: str | None = None) -> str | None:
-        at = self.keys.find(key)
-        return default if at is None else self._values[at]
-
-    def __contains__(self, key: str) -> bool:
-        return self.keys.find(key) is not None
-
-
 class CommuneTable:
     """All communes and arrondissements, indexed by INSEE code, postcode and name.
 
@@ -213,18 +168,18 @@ class CommuneTable:
                 if target not in (targets := by_name[alias_key]):
                     targets.append(target)
         order = sorted(range(len(codes)), key=codes.__getitem__)
-        self._codes = _Packed(codes[i] for i in order)
-        self._names = _Packed(names[i] for i in order)
-        self._departements = _Packed(departements[i] for i in order)
-        self._postcodes = _Packed(postcode_lists[i] for i in order)
+        self._codes = Packed(codes[i] for i in order)
+        self._names = Packed(names[i] for i in order)
+        self._departements = Packed(departements[i] for i in order)
+        self._postcodes = Packed(postcode_lists[i] for i in order)
         self._lats = array("d", (lats[i] for i in order))
         self._lons = array("d", (lons[i] for i in order))
-        self._by_postcode = _PackedMap({p: "|".join(c) for p, c in by_postcode.items()})
-        self._by_name = _PackedMap({k: "|".join(c) for k, c in by_name.items()})
+        self._by_postcode = PackedMap({p: "|".join(c) for p, c in by_postcode.items()})
+        self._by_name = PackedMap({k: "|".join(c) for k, c in by_name.items()})
         self._current = bytes(k in current_names for k in self._by_name.keys)
-        self._parent = _PackedMap(parents)
+        self._parent = PackedMap(parents)
         # A code both COM and COMD (93066): the COM row is the commune.
-        self._former_codes = _PackedMap(
+        self._former_codes = PackedMap(
             {c: t for c, t in former_codes.items() if self._codes.find(c) is None}
         )
         self._communes: dict[str, Commune] = {}
@@ -329,12 +284,9 @@ class CommuneTable:
     def _spellings(self, bucket: str) -> Iterable[str]:
         """The current names (keys) in this bucket (see _bucket): a former commune's name would
         be shown as its commune's, not the spelling the user was close to."""
-        keys = self._by_name.keys
-        at = bisect_left(keys, bucket)
-        while at < len(keys) and (other := keys[at]).startswith(bucket):
+        for at, other in self._by_name.keys.starting_with(bucket):
             if self._current[at] and _bucket(other) == bucket:
                 yield other
-            at += 1
 
     def _suggest(self, key: str) -> tuple[Commune, ...]:
         matcher = difflib.SequenceMatcher(autojunk=False)

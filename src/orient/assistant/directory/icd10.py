@@ -53,9 +53,7 @@ words, else as a known word with one letter missing, added or swapped. A code ty
 
 from __future__ import annotations
 
-import bisect
 import csv
-import io
 import math
 import os
 import re
@@ -63,9 +61,12 @@ import threading
 import unicodedata
 from array import array
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
+from itertools import islice
 from typing import NamedTuple
+
+from orient.assistant.directory.packed import Packed, PackedMap
 
 __all__ = ["Icd10", "default_icd10"]
 
@@ -225,8 +226,7 @@ _STEM_SUFFIXES = (("euse", "eu"), ("ive", "if"), ("elle", "el"), ("ienne", "ien"
                   ("ique", "i"))
 
 
-@cache
-def _stem(word: str) -> str:
+def _stem_word(word: str) -> str:
     """Light French stemmer: plural, feminine and ``-ique``/``-ie`` endings merged.
 
     ``infectieuses``/``infectieux`` -> ``infectieu``, ``aigues``/``aigus`` -> ``aigu``,
@@ -244,6 +244,9 @@ def _stem(word: str) -> str:
     if word.endswith("e") and len(word) > 4:
         word = word[:-1]
     return word
+
+
+_stem = lru_cache(maxsize=4096)(_stem_word)  # the words people type, at query time
 
 
 def _stems(text: str) -> list[str]:
@@ -355,14 +358,20 @@ class Icd10:
         self._lock = threading.Lock()
         self._loaded = False
         self._indexed = False
-        self._codes: list[str] = []
-        self._labels: list[str] = []
-        self._by_key: dict[str, int] = {}
-        self._postings: dict[str, tuple[array[int], array[float]]] = {}
-        self._idf: dict[str, float] = {}
-        self._own_weight: list[float] = []
-        self._external: list[bool] = []
-        self._vocabulary: list[str] = []
+        # Kept packed (see packed.py): as lists and dicts of Python objects, the table and its
+        # index held about 8 MB, and the process kept over 20 MB after building them.
+        self._codes = Packed(())
+        self._labels = Packed(())
+        self._by_key: PackedMap[int] = PackedMap({})
+        # the index: stems sorted, with their idf and their postings (code indices and
+        # strengths, the postings of stem i at _starts[i]:_starts[i + 1])
+        self._vocabulary = Packed(())
+        self._idf = array("d")
+        self._starts = array("I", [0])
+        self._docs = array("i")
+        self._strengths = array("f")
+        self._own_weight = array("d")
+        self._external = b""
         self._default_idf = 1.0
         self._unknown_idf = 1.0
 
@@ -370,22 +379,23 @@ class Icd10:
 
     def _read_rows(self) -> list[_Row]:
         if self._source is None:
-            resource = resources.files(_DATA_PACKAGE).joinpath(*_DATA_PATH)
-            text = resource.read_text(encoding="utf-8")
+            opened = resources.files(_DATA_PACKAGE).joinpath(*_DATA_PATH).open(
+                "r", encoding="utf-8")
         else:
-            with open(self._source, encoding="utf-8") as handle:
-                text = handle.read()
-        reader = csv.reader(io.StringIO(text))
-        header = next(reader, [])
-        try:
-            code_at, fr_at, en_at = (header.index(c) for c in ("code", "libelle_fr", "libelle_en"))
-        except ValueError as exc:
-            raise ValueError(f"ICD-10 file without the expected columns: {header}") from exc
-        width = max(code_at, fr_at, en_at) + 1
-        return [
-            _Row(r[code_at].strip(), r[fr_at], r[en_at])
-            for r in reader if len(r) >= width and r[code_at].strip()
-        ]
+            opened = open(self._source, encoding="utf-8", newline="")  # noqa: SIM115
+        with opened as lines:
+            reader = csv.reader(lines)
+            header = next(reader, [])
+            try:
+                code_at, fr_at, en_at = (
+                    header.index(c) for c in ("code", "libelle_fr", "libelle_en"))
+            except ValueError as exc:
+                raise ValueError(f"ICD-10 file without the expected columns: {header}") from exc
+            width = max(code_at, fr_at, en_at) + 1
+            return [
+                _Row(r[code_at].strip(), r[fr_at], r[en_at])
+                for r in reader if len(r) >= width and r[code_at].strip()
+            ]
 
     def _ensure_loaded(self) -> None:
         """Codes and display labels (what ``label`` and ``normalise`` need)."""
@@ -408,55 +418,69 @@ class Icd10:
 
     def _load(self, rows: list[_Row]) -> None:
         by_code = {row.code: row for row in rows}
-        self._codes = [row.code for row in rows]
-        self._labels = [
+        self._codes = Packed(row.code for row in rows)
+        self._labels = Packed(
             _display_label(row, by_code.get(row.code[:3]) if len(row.code) > 3 else None)
             for row in rows
-        ]
-        self._by_key = {code.replace(".", "").upper(): i for i, code in enumerate(self._codes)}
+        )
+        self._by_key = PackedMap(
+            {row.code.replace(".", "").upper(): i for i, row in enumerate(rows)},
+            values=lambda positions: array("I", positions),
+        )
 
     def _build_index(self) -> None:
-        codes, labels = self._codes, self._labels
+        codes, labels = list(self._codes), self._labels
         # One folding pass over all labels (labels hold no line break), then words and stems.
         folded = _fold("\n".join(label.replace("\n", " ") for label in labels)).split("\n")
-        stem_of: dict[str, str] = {}
-        own_stems: list[set[str]] = []
+        stem_of: dict[str, str] = {}  # (the query-time cache of _stem is not filled with these)
+        own_stems: list[tuple[str, ...]] = []  # a tuple: a set per code costs 3 MB at peak
         for line in folded:
-            stems = set()
+            found: set[str] = set()
             for word in _WORD_RE.findall(line):
                 if word in _STOPWORDS:
                     continue
                 stem = stem_of.get(word)
                 if stem is None:
-                    stem = stem_of[word] = _stem(word)
-                stems.add(stem)
-            own_stems.append(stems)
+                    stem = stem_of[word] = _stem_word(word)
+                found.add(stem)
+            own_stems.append(tuple(found))
+        del folded, stem_of
         n = len(codes)
         document_frequency: dict[str, int] = {}
         for stems in own_stems:
             for stem in stems:
                 document_frequency[stem] = document_frequency.get(stem, 0) + 1
         idf = {s: math.log((n + 1) / (df + 0.5)) for s, df in document_frequency.items()}
-        postings: dict[str, dict[int, float]] = {s: {} for s in document_frequency}
+        # (code indices, strengths) per stem, in code order: a dict per stem costs several times
+        # the memory of the arrays
+        postings = {s: (array("i"), array("f")) for s in document_frequency}
         position = {code: i for i, code in enumerate(codes)}
         for index, code in enumerate(codes):
             stems = own_stems[index]
             for stem in stems:
-                postings[stem][index] = 1.0
+                postings[stem][0].append(index)
+                postings[stem][1].append(1.0)
             if len(code) > 3:
                 parent = position.get(code[:3])
                 if parent is not None:
-                    for stem in own_stems[parent] - stems:
-                        postings[stem][index] = _PARENT_STRENGTH
-        # frozen as two compact arrays per stem (code indices, strengths): a dict per stem costs
-        # several times the memory of the index it holds
-        self._postings = {
-            stem: (array("i", docs), array("f", docs.values())) for stem, docs in postings.items()
-        }
-        self._idf = idf
-        self._own_weight = [sum(idf[s] for s in stems) for stems in own_stems]
-        self._external = [code[:1] in "VWXY" for code in codes]
-        self._vocabulary = sorted(postings)
+                    own = set(stems)
+                    for stem in own_stems[parent]:
+                        if stem not in own:
+                            postings[stem][0].append(index)
+                            postings[stem][1].append(_PARENT_STRENGTH)
+        # frozen as flat arrays in the order of the sorted stems
+        vocabulary = sorted(postings)
+        starts, docs, strengths = array("I", [0]), array("i"), array("f")
+        for stem in vocabulary:
+            docs.extend(postings[stem][0])
+            strengths.extend(postings[stem][1])
+            starts.append(len(docs))
+        del postings, position
+        self._vocabulary = Packed(vocabulary)
+        self._idf = array("d", (idf[stem] for stem in vocabulary))
+        self._starts, self._docs, self._strengths = starts, docs, strengths
+        self._own_weight = array("d", (sum(idf[s] for s in stems) for stems in own_stems))
+        self._external = bytes(code[:1] in "VWXY" for code in codes)
         self._default_idf = sum(idf.values()) / len(idf) if idf else 1.0
         self._unknown_idf = math.log((n + 1) / 0.5) if n else 1.0
 
@@ -467,6 +491,18 @@ class Icd10:
             return None
         self._ensure_loaded()
         return self._by_key.get(_code_key(code))
+
+    def _stem_idf(self, stem: str) -> float | None:
+        at = self._vocabulary.find(stem)
+        return None if at is None else self._idf[at]
+
+    def _posting(self, stem: str) -> Iterator[tuple[int, float]]:
+        """(code index, strength) of the codes whose labels hold `stem` (or their category's)."""
+        at = self._vocabulary.find(stem)
+        if at is None:
+            return iter(())
+        start, end = self._starts[at], self._starts[at + 1]
+        return zip(self._docs[start:end], self._strengths[start:end], strict=True)
 
     def normalise(self, code: str) -> str | None:
         """Dotted form of an existing code (``I500`` -> ``I50.0``, ``i50`` -> ``I50``), else None."""
@@ -502,15 +538,11 @@ class Icd10:
 
     def _alternatives(self, stem: str) -> list[list[tuple[str, float]]]:
         """How one query word can match: itself, else known words it prefixes, else close ones."""
-        if stem in self._postings:
+        if self._vocabulary.find(stem) is not None:
             return [[(stem, 1.0)]]
         if len(stem) >= 4:
-            start = bisect.bisect_left(self._vocabulary, stem)
-            found: list[list[tuple[str, float]]] = []
-            for word in self._vocabulary[start:start + _MAX_PREFIX_EXPANSIONS]:
-                if not word.startswith(stem):
-                    break
-                found.append([(word, _PREFIX_STRENGTH)])
+            found = [[(word, _PREFIX_STRENGTH)] for _, word in
+                     islice(self._vocabulary.starting_with(stem), _MAX_PREFIX_EXPANSIONS)]
             if found:
                 return found
         if len(stem) >= _MIN_CLOSE_LENGTH:
@@ -519,9 +551,7 @@ class Icd10:
         return []
 
     def _vocabulary_by_head(self, head: str) -> list[str]:
-        start = bisect.bisect_left(self._vocabulary, head)
-        end = bisect.bisect_left(self._vocabulary, chr(ord(head) + 1))
-        return self._vocabulary[start:end]
+        return [word for _, word in self._vocabulary.starting_with(head)]
 
     def _groups(self, text: str) -> list[tuple[float, list[list[tuple[str, float]]]]]:
         """The query as groups of alternatives, each alternative a list of (stem, strength), with
@@ -548,8 +578,8 @@ class Icd10:
                 alternatives = self._alternatives(stem)
                 if not alternatives and word.isdigit():
                     continue  # an age, a dose, a date: not part of a diagnosis
-                weight = self._idf.get(stem) or max(
-                    (self._idf[s] for alt in alternatives for s, _ in alt),
+                weight = self._stem_idf(stem) or max(
+                    (self._stem_idf(s) or 0.0 for alt in alternatives for s, _ in alt),
                     default=self._unknown_idf,
                 )
                 groups.append((weight, alternatives))
@@ -560,10 +590,14 @@ class Icd10:
                 stems = _stems(phrase.lstrip("~"))
                 if stems:
                     alternatives.append([(s, strength) for s in stems])
-            known = [self._idf.get(s, self._default_idf) for alt in alternatives for s, _ in alt]
+            known = [self._idf_or_default(s) for alt in alternatives for s, _ in alt]
             if known:
                 groups.append((sum(known) / len(known), alternatives))
         return groups
+
+    def _idf_or_default(self, stem: str) -> float:
+        idf = self._stem_idf(stem)
+        return self._default_idf if idf is None else idf
 
     def _codes_in_text(self, text: str) -> list[int]:
         found: list[int] = []
@@ -578,24 +612,23 @@ class Icd10:
         total = sum(weight for weight, _ in groups)
         if total <= 0:
             return {}
-        idf, postings = self._idf, self._postings
         coverage: dict[int, float] = {}
         groups_matched: dict[int, int] = {}
         matched_stems: set[str] = set()
         for weight, alternatives in groups:
             best: dict[int, float] = {}
             for alternative in alternatives:
-                alt_weight = sum(idf.get(s, self._default_idf) for s, _ in alternative)
+                alt_weight = sum(self._idf_or_default(s) for s, _ in alternative)
                 if alt_weight <= 0:
                     continue
                 partial: dict[int, float] = {}
                 for stem, strength in alternative:
-                    posting = postings.get(stem)
-                    if not posting:
+                    stem_idf = self._stem_idf(stem)
+                    if stem_idf is None:
                         continue
                     matched_stems.add(stem)
-                    share = idf[stem] * strength / alt_weight
-                    for doc, doc_strength in zip(*posting, strict=True):
+                    share = stem_idf * strength / alt_weight
+                    for doc, doc_strength in self._posting(stem):
                         partial[doc] = partial.get(doc, 0.0) + share * doc_strength
                 several = len(alternative) > 1
                 for doc, value in partial.items():
@@ -609,8 +642,8 @@ class Icd10:
                     groups_matched[doc] = groups_matched.get(doc, 0) + 1
         explained: dict[int, float] = {}
         for stem in matched_stems:
-            stem_idf = idf[stem]
-            for doc, doc_strength in zip(*postings[stem], strict=True):
+            stem_idf = self._stem_idf(stem) or 0.0
+            for doc, doc_strength in self._posting(stem):
                 if doc_strength == 1.0:
                     explained[doc] = explained.get(doc, 0.0) + stem_idf
         scores: dict[int, float] = {}
