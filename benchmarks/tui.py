@@ -1,6 +1,10 @@
 """The terminal assistant: cold start to the first screen against a bare Textual app with the same
 widgets (ratio, same run), keypress-to-next-question latency through Pilot, peak memory.
 
+Peak memory is the max RSS of the benchmark's process (the app with its in-process hub, driven by
+Pilot) after the questions, then after the rest of a referral: proposals (the directory's first
+use on a new database), two units chosen, signature and sending.
+
 Usage: python benchmarks/tui.py [--starts N]
 """
 
@@ -22,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "tests" / "scenarios" / "doctor_full.json"
+DOCTOR_CODE = "1234"  # the demo doctor's signing code
+PEAKS: dict[str, float] = {}  # max RSS (MiB) at the end of each phase of the referral
 
 # Each snippet prints "shown" once its first screen has been drawn, then exits.
 ORIENT_START = """
@@ -83,7 +89,10 @@ async def answer_latency(db: Path) -> list[float]:
     """Seconds from the last key of an answer (Enter) to the next question shown."""
     from orient.assistant.embedded import Embedded
     from orient.assistant.tui.app import OrientApp
+    from textual.widgets import SelectionList
+
     from orient.assistant.tui.chat import ChatScreen
+    from orient.assistant.tui.screens import ProposalsScreen, SignScreen
 
     inputs = json.loads(SCENARIO.read_text(encoding="utf-8"))["answers"]
     queues = {k: deque(v) for k, v in inputs.items()}
@@ -110,7 +119,32 @@ async def answer_latency(db: Path) -> list[float]:
             if chat.question is not question:
                 # the screen's own timestamp of the next question, not this loop's polling
                 times.append(chat.shown_at - t0)
+        PEAKS["questions answered"] = peak_mib()
+        # the rest of a referral: F7 proposals (the directory's first use on this database),
+        # the first two units checked, F9, F8 signature with the code, Enter: signed and sent
+        await pilot.press("f7")
+        while not isinstance(app.screen, ProposalsScreen):
+            await pilot.pause(0.02)
+        units = app.screen.query_one("#units", SelectionList)
+        while units.option_count < 2:
+            await pilot.pause(0.02)
+        await pilot.press("space", "down", "space", "f9")
+        while app.screen is not chat:
+            await pilot.pause(0.02)
+        await pilot.press("f8")
+        while not isinstance(app.screen, SignScreen):
+            await pilot.pause(0.02)
+        await pilot.press(*DOCTOR_CODE, "enter")
+        while app.screen is not chat:
+            await pilot.pause(0.02)
+        while (await app.client.dossier(chat.dossier_id))["status"] != "sent":
+            await pilot.pause(0.02)
+        PEAKS["referral sent"] = peak_mib()
     return times
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -131,8 +165,8 @@ def main() -> None:
           f"orient {o:.3f} s, bare Textual app {b:.3f} s, ratio {o / b:.2f}")
     print(f"keypress to next question through Pilot ({len(ms)} answers): median "
           f"{statistics.median(ms):.1f} ms, p95 {ms[int(0.95 * (len(ms) - 1))]:.1f} ms")
-    print(f"peak memory (max RSS of this process, hub in-process): "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    print("peak memory (max RSS of this process, hub in-process): " + ", ".join(
+        f"{phase} {mib:.0f} MiB" for phase, mib in PEAKS.items()))
 
 
 if __name__ == "__main__":

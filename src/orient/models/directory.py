@@ -19,7 +19,7 @@ AVAILABILITY_FR = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Establishment:
     finess: str
     name: str
@@ -34,7 +34,7 @@ class Establishment:
     phone: str | None = None  # E.164, only when the source gives one
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unit:
     """A ward of an establishment, as declared (ROR import) or derived (demo catalogue)."""
 

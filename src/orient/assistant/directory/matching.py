@@ -101,7 +101,7 @@ class SearchResult:
     more: bool  # candidates remain beyond the ones returned
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
     unit: Unit
     est: Establishment
