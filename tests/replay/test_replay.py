@@ -47,7 +47,7 @@ def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
         p for p in (str(ROOT / "src"), env.get("PYTHONPATH", "")) if p
     )
     return subprocess.run(
-        [*orient_command(), *map(str, args)], cwd=ROOT, env=env, capture_output=True,
+        [*orient_command(), *map(str, args)], cwd=ROOT, env=env, check=False, capture_output=True,
         text=True, encoding="utf-8", timeout=120,
     )
 
