@@ -204,9 +204,8 @@ class ChatScreen(Screen[None]):
 
     @staticmethod
     def question_text(q: dict[str, Any]) -> str:
+        # the options are in the list under the transcript (numbered the same), not repeated here
         lines = [("(modification) " if q.get("changing") else "") + q["question"]]
-        if q["options"]:
-            lines += [f"  {i}. {label}" for i, (_, label) in enumerate(q["options"], 1)]
         if q.get("suggestions"):
             lines.append("Codes proposés d'après l'hypothèse :")
             lines += [f"  {i}. {code} — {label}" for i, (code, label) in enumerate(q["suggestions"], 1)]
