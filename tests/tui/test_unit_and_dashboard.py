@@ -30,9 +30,12 @@ from orient.assistant.tui.screens import (
 CHU_TOULOUSE = ("310783063", "310783048", "310783055")
 
 
-def column(table: DataTable, name: str) -> list[str]:
+def column(table: DataTable, name: str, rows: str = "all") -> list[str]:
+    """A column's cells; on the dashboard, `rows` "dossiers" or "referrals" keeps those rows."""
     index = [str(c.label) for c in table.ordered_columns].index(name)
-    return [str(table.get_row_at(i)[index]) for i in range(table.row_count)]
+    keys = [str(row.key.value) for row in table.ordered_rows]
+    return [str(table.get_row_at(i)[index]) for i in range(table.row_count)
+            if rows == "all" or keys[i].startswith("dossier:") == (rows == "dossiers")]
 
 
 def test_unit_accepts_and_the_doctor_dashboard_follows(tmp_path: Path) -> None:
@@ -60,8 +63,13 @@ def test_unit_accepts_and_the_doctor_dashboard_follows(tmp_path: Path) -> None:
             dashboard = doctor_app.screen
             assert isinstance(dashboard, DashboardScreen)
             table = dashboard.query_one("#referrals", DataTable)
-            await wait_until(doctor, lambda: table.row_count == 2, what="the doctor's two referrals")
-            assert column(table, "Statut") == ["envoyée", "envoyée"]
+            await wait_until(doctor, lambda: table.row_count == 3,
+                             what="the doctor's dossier and its two referrals")
+            # the dossier first (its patient, its status), then its referrals under it
+            assert column(table, "Statut") == ["envoyé", "envoyée", "envoyée"]
+            assert column(table, "Patient / établissement", "dossiers") == ["MARTIN Jeanne Marie"]
+            assert all(cell.startswith("  ↳ ") for cell in
+                       column(table, "Patient / établissement", "referrals"))
 
             # the unit: its inbox holds the one referral for a CHU site
             await settle(unit)
@@ -87,7 +95,7 @@ def test_unit_accepts_and_the_doctor_dashboard_follows(tmp_path: Path) -> None:
                              what="the referral marked read")
 
             # opening it marked it read: the doctor sees "lue" without pressing anything
-            await wait_until(doctor, lambda: "lue" in column(table, "Statut"), timeout=3.0,
+            await wait_until(doctor, lambda: "lue" in column(table, "Statut", "referrals"), timeout=3.0,
                              what="'lue' on the doctor's dashboard")
 
             # F2: accept; the date is prefilled, the contact is required
@@ -109,13 +117,14 @@ def test_unit_accepts_and_the_doctor_dashboard_follows(tmp_path: Path) -> None:
                              what="'acceptée' in the inbox")
 
             # the doctor's dashboard follows, live
-            await wait_until(doctor, lambda: "acceptée" in column(table, "Statut"), timeout=3.0,
-                             what="'acceptée' on the doctor's dashboard")
-            accepted = column(table, "Réponse")[column(table, "Statut").index("acceptée")]
+            await wait_until(doctor, lambda: "acceptée" in column(table, "Statut", "referrals"),
+                             timeout=3.0, what="'acceptée' on the doctor's dashboard")
+            statuses = column(table, "Statut", "referrals")
+            accepted = column(table, "Réponse", "referrals")[statuses.index("acceptée")]
             assert "admission le" in accepted and "Dr Durand 05 61 77 00 00" in accepted
             # the other referral is cancelled by the hub: the patient is admitted elsewhere
-            assert sorted(column(table, "Statut")) == ["acceptée", "annulée"]
-            cancelled = column(table, "Réponse")[column(table, "Statut").index("annulée")]
+            assert sorted(statuses) == ["acceptée", "annulée"]
+            cancelled = column(table, "Réponse", "referrals")[statuses.index("annulée")]
             assert cancelled == "Admis ailleurs"
 
     try:
@@ -123,3 +132,11 @@ def test_unit_accepts_and_the_doctor_dashboard_follows(tmp_path: Path) -> None:
     finally:
         doctor_side.close()
         unit_side.close()
+
+
+def test_every_dossier_status_has_a_label_that_fits_the_dashboard_column() -> None:
+    from orient.assistant.tui.screens import DOSSIER_STATUS_SHORT
+    from orient.models.lifecycle import DossierStatus
+
+    assert set(DOSSIER_STATUS_SHORT) == set(DossierStatus)
+    assert all(0 < len(label) <= 12 for label in DOSSIER_STATUS_SHORT.values())

@@ -195,7 +195,10 @@ class ChatScreen(Screen[None]):
         elif self.status == DossierStatus.AWAITING_DOCTOR.value:
             self.say("Votre partie est terminée : le dossier est transmis au médecin, qui remplira "
                      "le volet médical et signera.")
-        elif self.status in (DossierStatus.READY.value, DossierStatus.SIGNED.value, DossierStatus.SENT.value):
+        elif self.status == DossierStatus.SENT.value:
+            self.say("Dossier envoyé : ses demandes se suivent sur le tableau de bord (Échap, puis "
+                     "d). F6 : récapitulatif · F7 : ajouter une unité si aucune ne répond.")
+        elif self.status in (DossierStatus.READY.value, DossierStatus.SIGNED.value):
             self.say(f"Questions terminées (dossier « {DOSSIER_STATUS_FR[DossierStatus(self.status)]} »). "
                      "F6 : récapitulatif · F7 : unités proposées · F8 : signer et envoyer.")
         else:

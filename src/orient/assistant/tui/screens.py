@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -29,8 +30,10 @@ from textual.widgets.option_list import Option
 from orient.assistant.errors import HubError, HubUnavailable
 from orient.models.lifecycle import (
     CANCELLATION_REASONS,
+    DOSSIER_STATUS_FR,
     REFERRAL_STATUS_FR,
     REFUSAL_REASONS,
+    DossierStatus,
     ReferralStatus,
 )
 
@@ -168,8 +171,6 @@ class ResumeScreen(OrientScreen):
 
     @work(exclusive=True)
     async def load(self) -> None:
-        from orient.models.lifecycle import DOSSIER_STATUS_FR, DossierStatus
-
         table = self.query_one(DataTable)
         try:
             rows = await self.orient.client.dossiers()
@@ -504,6 +505,14 @@ class LiveTable(OrientScreen):
         raise NotImplementedError
 
 
+# a dossier's status in the dashboard's Statut column (12 wide); the detail line says it in full
+DOSSIER_STATUS_SHORT = {
+    DossierStatus.DRAFT: "brouillon", DossierStatus.AWAITING_DOCTOR: "au médecin",
+    DossierStatus.READY: "à signer", DossierStatus.BLOCKED: "bloqué", DossierStatus.SIGNED: "signé",
+    DossierStatus.SENT: "envoyé",
+}
+
+
 class DashboardScreen(LiveTable):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Accueil", id="dashboard.back", tooltip="Revenir à l'accueil"),
@@ -513,34 +522,50 @@ class DashboardScreen(LiveTable):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Mes demandes — mises à jour en direct", classes="status")
+        yield Static("Mes dossiers et leurs demandes, en direct · Entrée : ouvrir", classes="status")
         yield DataTable(id="referrals", cursor_type="row")
         yield Static("", id="detail-line", classes="status")
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for label, width in (("Établissement", 28), ("Unité", 16), ("Statut", 12), ("Attente", 8),
-                             ("Retard", 9), ("Réponse", 40)):
+        for label, width in (("Patient / établissement", 28), ("Unité", 16), ("Statut", 12),
+                             ("Attente", 8), ("Retard", 9), ("Réponse", 40)):
             table.add_column(label, width=width)  # fixed: the layout never depends on timing
-        self.rows: dict[str, dict[str, Any]] = {}
+        self.rows: dict[str, dict[str, Any]] = {}  # referral id -> referral
+        self.dossiers: dict[str, dict[str, Any]] = {}  # row key of a dossier -> dossier
         super().on_mount()
 
     @work(exclusive=True, group="rows")
     async def refresh_rows(self) -> None:
         table = self.query_one(DataTable)
         try:
+            dossiers = await self.orient.client.dossiers()
             referrals = await self.orient.client.referrals()
         except (HubError, HubUnavailable) as exc:
             self.query_one("#detail-line", Static).update(self.problem(exc))
             return
+        kept = table.cursor_row
         table.clear()
         self.rows = {r["id"]: r for r in referrals}
+        self.dossiers = {f"dossier:{d['id']}": d for d in dossiers}
+        sent_for: dict[str, list[dict[str, Any]]] = {}
         for r in referrals:
-            overdue = "EN RETARD" if r["overdue"] else ""
-            table.add_row(r.get("establishment") or "", r.get("unit_name") or r["unit_id"],
-                          REFERRAL_STATUS_FR[ReferralStatus(r["status"])], waiting(r["waiting_minutes"]),
-                          overdue, answer_text(r), key=r["id"])
+            sent_for.setdefault(r["dossier_id"], []).append(r)
+        # each dossier (the newest first, as listed), then its referrals under it
+        for key, d in self.dossiers.items():
+            table.add_row(Text(d["patient"] or "(patient sans nom)", style="bold"), "",
+                          DOSSIER_STATUS_SHORT[DossierStatus(d["status"])], "", "", "", key=key)
+            for r in sent_for.pop(d["id"], []):
+                self._add_referral(table, r)
+        for left in sent_for.values():  # a dossier no longer listed: its referrals all the same
+            for r in left:
+                self._add_referral(table, r)
+        if table.row_count:
+            table.move_cursor(row=min(kept, table.row_count - 1))
+        if not dossiers:
+            self.query_one("#detail-line", Static).update(
+                "Aucun dossier pour l'instant : « Nouveau dossier » depuis l'accueil.")
         if any(r["overdue"] for r in referrals):
             phones = ", ".join(f"{r.get('establishment')}: {phone_fr(r['unit_phone'])}" for r in referrals
                                if r["overdue"] and r.get("unit_phone"))
@@ -548,20 +573,45 @@ class DashboardScreen(LiveTable):
                 "Demande(s) en retard : appelez l'unité" + (f" ({phones})" if phones else "")
                 + " ou ajoutez une autre unité (F7 dans le dossier).")
 
+    @staticmethod
+    def _add_referral(table: DataTable[Any], r: dict[str, Any]) -> None:
+        table.add_row(f"  ↳ {r.get('establishment') or ''}", r.get("unit_name") or r["unit_id"],
+                      REFERRAL_STATUS_FR[ReferralStatus(r["status"])], waiting(r["waiting_minutes"]),
+                      "EN RETARD" if r["overdue"] else "", answer_text(r), key=r["id"])
+
     @on(DataTable.RowHighlighted)
     def show_row(self, event: DataTable.RowHighlighted) -> None:
-        r = self.rows.get(str(event.row_key.value))
+        key = str(event.row_key.value)
+        d = self.dossiers.get(key)
+        if d:
+            sent = sum(r["dossier_id"] == d["id"] for r in self.rows.values())
+            self.query_one("#detail-line", Static).update(
+                f"{d['patient']} : dossier {DOSSIER_STATUS_FR[DossierStatus(d['status'])]}"
+                + (f", {sent} demande(s)" if sent else "") + " · Entrée : l'ouvrir")
+        r = self.rows.get(key)
         if r:
             text = answer_text(r) or REFERRAL_STATUS_FR[ReferralStatus(r["status"])]
             phone = f" · téléphone de l'unité : {phone_fr(r['unit_phone'])}" if r.get("unit_phone") else ""
             self.query_one("#detail-line", Static).update(f"{r.get('establishment') or ''} : {text}{phone}")
 
     def _selected(self) -> dict[str, Any] | None:
+        """The referral of the highlighted row (None on a dossier's row, with a hint)."""
         table = self.query_one(DataTable)
         if table.row_count == 0:
             return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self.rows.get(str(key))
+        key = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        if key in self.dossiers:
+            self.notify("Choisissez d'abord une demande (une ligne d'unité, sous son dossier).")
+        return self.rows.get(key)
+
+    @on(DataTable.RowSelected)
+    def open_dossier(self, event: DataTable.RowSelected) -> None:
+        from orient.assistant.tui.chat import ChatScreen
+
+        key = str(event.row_key.value)
+        dossier = self.dossiers.get(key) or {"id": (self.rows.get(key) or {}).get("dossier_id")}
+        if dossier["id"]:
+            self.app.push_screen(ChatScreen(str(dossier["id"])))
 
     def action_answer_info(self) -> None:
         r = self._selected()
