@@ -57,5 +57,9 @@ class Embedded:
     def client(self, role: str, label: str = "démo") -> HubClient:
         return HubClient.in_process(self.app, self.token(role, label), outbox=self.outbox)
 
+    def warm(self) -> None:
+        """Load the hub's lookups now (see DossierService.warm)."""
+        self.hub.service.warm()
+
     def close(self) -> None:
         self.engine.dispose()

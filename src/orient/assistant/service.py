@@ -15,8 +15,8 @@ from uuid import uuid4
 from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import Session
 
-from orient.assistant.directory.communes import default_table
-from orient.assistant.directory.icd10 import default_icd10
+from orient.assistant.directory.communes import SharedTable
+from orient.assistant.directory.icd10 import Icd10, default_icd10
 from orient.assistant.directory.matching import Criteria, DirectoryIndex, SearchResult
 from orient.assistant.engine import (
     Engine,
@@ -90,8 +90,17 @@ class DossierService:
         self.db = db
         self.dialog = dialog
         self.clock = clock
-        self.lookups = lookups or Lookups(now=clock, communes=default_table(), icd10=default_icd10())
+        self.lookups = lookups or Lookups(now=clock, communes=SharedTable(), icd10=default_icd10())
         self._index: DirectoryIndex | None = None
+
+    def warm(self) -> None:
+        """Load now what the questions will need (the commune table, the ICD-10 index), e.g. in
+        the background while a person reads the first screens."""
+        communes, icd10 = self.lookups.communes, self.lookups.icd10
+        if isinstance(communes, SharedTable):
+            communes.load()
+        if isinstance(icd10, Icd10):
+            icd10.load_index()
 
     # -- plumbing -------------------------------------------------------------------------
     def _now(self) -> datetime:

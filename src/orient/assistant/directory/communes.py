@@ -9,6 +9,7 @@ import csv
 import difflib
 import math
 import re
+import threading
 import unicodedata
 from array import array
 from collections import defaultdict
@@ -314,7 +315,29 @@ class CommuneTable:
         return tuple(result.values())[:_MAX_SUGGESTIONS]
 
 
+_LOADING = threading.Lock()
+
+
 @cache
-def default_table() -> CommuneTable:
-    """The shipped commune table, loaded on first use and kept."""
+def _shipped_table() -> CommuneTable:
     return CommuneTable.from_package()
+
+
+def default_table() -> CommuneTable:
+    """The shipped commune table, loaded on first use and kept (once, whichever thread asks)."""
+    with _LOADING:
+        return _shipped_table()
+
+
+class SharedTable:
+    """The shipped table for a hub's lookups, loaded on its first question (or by `load`, in the
+    background) rather than when the hub starts."""
+
+    def resolve(self, text: str) -> Resolution:
+        return default_table().resolve(text)
+
+    def get(self, code: str) -> Commune | None:
+        return default_table().get(code)
+
+    def load(self) -> None:
+        default_table()

@@ -406,6 +406,10 @@ class Icd10:
                 self._load(self._read_rows())
                 self._loaded = True
 
+    def load_index(self) -> None:
+        """Build the word index now (otherwise on the first proposal)."""
+        self._ensure_indexed()
+
     def _ensure_indexed(self) -> None:
         """The word index (what ``propose`` needs), built on the first proposal."""
         if self._indexed:
