@@ -27,16 +27,16 @@ from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from hub import prepare  # noqa: E402
+from hub import prepare
 
-from orient.assistant.hub.app import Hub, create_app  # noqa: E402
-from orient.assistant.store.db import open_engine  # noqa: E402
+from orient.assistant.hub.app import Hub, create_app
+from orient.assistant.store.db import open_engine
 
 
 def _inline_threadpool() -> None:
     """Run sync endpoints and dependencies on the calling thread (profiling only)."""
     import fastapi.dependencies.utils as dep_utils
-    import fastapi.routing as routing
+    from fastapi import routing
 
     async def inline(func: Any, *args: Any, **kwargs: Any) -> Any:
         return func(*args, **kwargs)
