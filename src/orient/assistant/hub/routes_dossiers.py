@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from orient.assistant.engine import Question
@@ -32,13 +33,15 @@ def actor_of(hub: Hub, who: Principal, doctor_rpps: str | None) -> Actor:
         return accounts.actor_for(session, who.user_id, doctor_rpps, now=hub.now())
 
 
+_DOSSIER = DossierRow.__table__  # type: ignore[attr-defined]
+_OWNER = select(_DOSSIER.c.owner_rpps).where(_DOSSIER.c.id == bindparam("dossier_id"))  # built once
+
+
 def actor_for_dossier(hub: Hub, who: Principal, dossier_id: str) -> Actor:
     if who.role not in (Role.DOCTOR, Role.SECRETARY):
         raise Forbidden("Seuls un médecin ou une secrétaire déléguée accèdent aux dossiers.")
-    dossier = DossierRow.__table__  # type: ignore[attr-defined]
     with hub.read_session() as session:
-        owner = session.connection().execute(
-            select(dossier.c.owner_rpps).where(dossier.c.id == dossier_id)).scalar()
+        owner = session.connection().execute(_OWNER, {"dossier_id": dossier_id}).scalar()
     if owner is None:
         raise NotFound(f"Dossier introuvable : « {dossier_id} ».")
     try:

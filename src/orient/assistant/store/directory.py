@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlmodel import Session
 
 from orient.assistant.directory.catalogue import catalogue
@@ -18,6 +18,8 @@ from orient.models.directory import Availability, Establishment, Unit
 EST = EstablishmentRow.__table__  # type: ignore[attr-defined]
 UNIT = UnitRow.__table__  # type: ignore[attr-defined]
 CHOSEN = ChosenUnitRow.__table__  # type: ignore[attr-defined]
+_CHOSEN_OF = (select(CHOSEN.c.unit_id).where(CHOSEN.c.dossier_id == bindparam("dossier_id"))
+              .order_by(CHOSEN.c.position))  # built once: it runs on every send
 
 
 def unit_values(unit: Unit, source: str) -> dict[str, object]:
@@ -79,9 +81,7 @@ def replace_units(session: Session, finess: set[str], units: list[Unit], source:
 
 
 def chosen_units(session: Session, dossier_id: str) -> list[str]:
-    rows = session.connection().execute(
-        select(CHOSEN.c.unit_id).where(CHOSEN.c.dossier_id == dossier_id).order_by(CHOSEN.c.position)
-    )
+    rows = session.connection().execute(_CHOSEN_OF, {"dossier_id": dossier_id})
     return [r.unit_id for r in rows]
 
 
