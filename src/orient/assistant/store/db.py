@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import deque
 from importlib import resources
 from pathlib import Path
 
@@ -156,6 +157,39 @@ def reader_engine(engine: Engine) -> Engine:
     return reads
 
 
+class FairLock:
+    """A lock handed to its waiters in the order they came (threading.Lock wakes any of them)."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiters: deque[threading.Lock] = deque()
+        self._held = False
+
+    def acquire(self, timeout: float = -1) -> bool:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return True
+            ticket = threading.Lock()
+            ticket.acquire()
+            self._waiters.append(ticket)
+        if ticket.acquire(timeout=timeout):
+            return True  # handed over by release()
+        with self._mutex:
+            try:
+                self._waiters.remove(ticket)
+            except ValueError:  # handed over just as the wait ended: it is ours
+                return True
+            return False
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().release()  # the next in line owns it now
+            else:
+                self._held = False
+
+
 def _sqlite_tuning(engine: Engine) -> None:
     """WAL journal (a killed process loses nothing committed), foreign keys, and transactions that
     take the write lock at BEGIN so that two writers never deadlock on an upgrade."""
@@ -172,8 +206,10 @@ def _sqlite_tuning(engine: Engine) -> None:
 
     # Transactions of this process take turns on a lock of their own before asking SQLite for
     # its write lock: waiting here wakes at once when the previous one ends, while SQLite's busy
-    # handler sleeps in growing steps (which made the slowest requests wait a second).
-    turn = threading.Lock()
+    # handler sleeps in growing steps (which made the slowest requests wait a second). The turns
+    # are first come, first served (a plain lock wakes any waiter, and with 40 threads some
+    # waited over a second).
+    turn = FairLock()
     holder: dict[int, bool] = {}
 
     def _release(conn) -> None:  # type: ignore[no-untyped-def]
