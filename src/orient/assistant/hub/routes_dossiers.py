@@ -265,7 +265,12 @@ def sign(dossier_id: str, body: s.SignIn, request: Request,
 @router.post("/{dossier_id}/send", response_model=s.SendOut)
 def send(dossier_id: str, body: s.SendIn, request: Request, who: Principal = Depends(FILLERS)) -> Response:
     hub = hub_of(request)
-    actor = actor_for_dossier(hub, who, dossier_id)
+    if who.role == Role.DOCTOR:
+        # No owner lookup first: the service checks, inside its locked transaction, that the
+        # dossier exists and is the doctor's, with the same 404 as actor_for_dossier.
+        actor = actor_of(hub, who, None)
+    else:
+        actor = actor_for_dossier(hub, who, dossier_id)
     if actor.role == Role.SECRETARY and not actor.has_scope(Scope.SEND):
         raise Forbidden("Envoi impossible : la délégation de la secrétaire n'inclut pas l'envoi (« send »).")
     result = hub.service.send(actor, dossier_id, body.idempotency_key)
