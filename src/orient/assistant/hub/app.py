@@ -48,6 +48,11 @@ class Hub:
     reads: DbEngine = field(init=False)
     poll_seconds: float = 0.25  # how often a waiting feed request looks for new events
     notifier: Any = None  # PostgreSQL LISTEN/NOTIFY listener, when on PostgreSQL
+    # Threads running the plain (blocking) endpoints at once; None: SQLITE_THREADS on SQLite,
+    # AnyIO's default (40) elsewhere. SQLite has one writer at a time: more threads only fight
+    # over the GIL (a thread coming back from SQLite waits up to 5 ms for it) and delay the event
+    # loop, which parses requests and writes responses.
+    threads: int | None = None
     tokens: TokenCache = field(default_factory=lambda: TokenCache())
 
     def __post_init__(self) -> None:
@@ -252,9 +257,15 @@ def _json(status: int, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"detail": detail, **extra}, status_code=status)
 
 
+SQLITE_THREADS = 4
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     hub: Hub = app.state.hub
+    threads = hub.threads or (SQLITE_THREADS if hub.db.dialect.name == "sqlite" else None)
+    if threads:  # the limiter FastAPI's thread pool uses, for this event loop
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
     if hub.db.dialect.name == "postgresql" and hub.notifier is None:
         from orient.assistant.hub.notify import PgNotifier
 
