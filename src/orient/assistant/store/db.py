@@ -8,6 +8,7 @@ import threading
 from collections import deque
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event, insert, inspect, select, text
 from sqlalchemy.engine import Engine, make_url
@@ -210,7 +211,8 @@ def _sqlite_tuning(engine: Engine) -> None:
     # are first come, first served (a plain lock wakes any waiter, and with 40 threads some
     # waited over a second).
     turn = FairLock()
-    holder: dict[int, bool] = {}
+    holder: dict[int, bool] = {}  # by connection: whether it holds the turn
+    committing: dict[int, int] = {}  # pooled DBAPI connection -> the connection committing on it
 
     def _release(conn) -> None:  # type: ignore[no-untyped-def]
         if holder.pop(id(conn), False):
@@ -225,5 +227,25 @@ def _sqlite_tuning(engine: Engine) -> None:
             _release(conn)
             raise
 
-    event.listen(engine, "commit", _release)
+    # A committed turn ends once SQLite's COMMIT is done: SQLAlchemy's commit event comes just
+    # before the DBAPI commit, and a turn ended there sent the next writer into SQLite's busy
+    # handler. So the event only notes which connection commits, and this engine's own dialect
+    # ends the turn after the DBAPI commit. A rollback (rare and quick, and on a connection
+    # already invalidated no ROLLBACK is sent at all) ends the turn at the rollback event.
+    @event.listens_for(engine, "commit")
+    def _on_commit(conn):  # type: ignore[no-untyped-def]
+        committing[id(conn.connection)] = id(conn)
+
+    dialect = engine.dialect
+    plain_commit = dialect.do_commit
+
+    def do_commit(pooled: Any) -> None:
+        try:
+            plain_commit(pooled)
+        finally:
+            key = committing.pop(id(pooled), None)
+            if key is not None and holder.pop(key, False):
+                turn.release()
+
+    dialect.do_commit = do_commit  # type: ignore[method-assign,assignment]
     event.listen(engine, "rollback", _release)
