@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
 from orient.assistant.store.tables import AnswerRow, DossierRow
@@ -33,7 +34,10 @@ class StaleWrite(RuntimeError):
 DOSSIER = DossierRow.__table__  # type: ignore[attr-defined]
 ANSWER = AnswerRow.__table__  # type: ignore[attr-defined]
 # Statements built once (building one costs more than running it on SQLite); values are bound.
-_READ = select(DOSSIER).where(DOSSIER.c.id == bindparam("dossier_id"))
+_READ = core_select(  # what a state holds (not the timestamps, which cost a conversion each)
+    DOSSIER.c.id, DOSSIER.c.owner_rpps, DOSSIER.c.status, DOSSIER.c.handed_over, DOSSIER.c.focus,
+    DOSSIER.c.signature_json, DOSSIER.c.version,
+).where(DOSSIER.c.id == bindparam("dossier_id"))
 _READ_LOCKED = _READ.with_for_update()
 _READ_ANSWERS = select(ANSWER.c.field_id, ANSWER.c.value_json, ANSWER.c.skipped).where(
     ANSWER.c.dossier_id == bindparam("dossier_id")
