@@ -104,6 +104,15 @@ def start_server(url: str) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("orient serve did not start")
 
 
+def process_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) a process has used so far; None where /proc is missing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -123,12 +132,14 @@ async def send_load(base: str, token: str, ids: list[str], concurrency: int) -> 
                 latencies.append(time.perf_counter() - t0)
                 assert response.status_code == 200, response.text
 
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     ms = [x * 1000 for x in latencies]
+    # the load generator's own CPU per send (it shares the machine with the hub)
     return {"sends": len(ms), "per_s": round(len(ms) / elapsed, 1),
-            "p50_ms": round(statistics.median(ms), 1), "p99_ms": round(pct(ms, 0.99), 1)}
+            "p50_ms": round(statistics.median(ms), 1), "p99_ms": round(pct(ms, 0.99), 1),
+            "client_cpu_ms": round(cpu / len(ms) * 1000, 2)}
 
 
 async def answer_load(base: str, token: str, clients: int) -> dict[str, float]:
@@ -213,7 +224,12 @@ def run_backend(name: str, url: str, sends: int) -> None:
     try:
         for concurrency, chunk in zip((1, 10, 50), (ids[:sends], ids[sends:2 * sends], ids[2 * sends:]),
                                       strict=True):
-            print(f"{name} sends, {concurrency:>2} clients: {asyncio.run(send_load(base, token, chunk, concurrency))}")
+            before = process_cpu(proc.pid)
+            result = asyncio.run(send_load(base, token, chunk, concurrency))
+            after = process_cpu(proc.pid)
+            if before is not None and after is not None and WORKERS == "1":  # one hub process
+                result["hub_cpu_ms"] = round((after - before) / len(chunk) * 1000, 2)
+            print(f"{name} sends, {concurrency:>2} clients: {result}")
         print(f"{name} answers through the API, 10 clients: {asyncio.run(answer_load(base, token, 10))}")
     finally:
         proc.terminate()

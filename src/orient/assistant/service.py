@@ -6,6 +6,7 @@ The replay uses this directly; the hub wraps it in HTTP.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -92,6 +93,7 @@ class DossierService:
         self.clock = clock
         self.lookups = lookups or Lookups(now=clock, communes=SharedTable(), icd10=default_icd10())
         self._index: DirectoryIndex | None = None
+        self._index_lock = threading.Lock()
 
     def warm(self) -> None:
         """Load now what the questions will need (the commune table, the ICD-10 index), e.g. in
@@ -228,11 +230,17 @@ class DossierService:
 
     # -- matching -------------------------------------------------------------------------
     def directory(self) -> DirectoryIndex:
-        """The matching index, built once per service (the directory loads on first use)."""
-        if self._index is None:
-            with Session(self.db) as session:
-                self._index = directory_store.load_index(session)
-        return self._index
+        """The matching index, built once per service (the directory loads on first use); the
+        requests that need it meanwhile wait for that one build instead of each building it."""
+        index = self._index
+        if index is not None:
+            return index
+        with self._index_lock:
+            index = self._index
+            if index is None:
+                with Session(self.db) as session:
+                    index = self._index = directory_store.load_index(session)
+            return index
 
     def refresh_directory(self) -> None:
         """Rebuild the matching index on next use (availability or units changed)."""

@@ -10,15 +10,17 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -46,6 +48,11 @@ class Hub:
     reads: DbEngine = field(init=False)
     poll_seconds: float = 0.25  # how often a waiting feed request looks for new events
     notifier: Any = None  # PostgreSQL LISTEN/NOTIFY listener, when on PostgreSQL
+    # Threads running the plain (blocking) endpoints at once; None: SQLITE_THREADS on SQLite,
+    # AnyIO's default (40) elsewhere. SQLite has one writer at a time: more threads only fight
+    # over the GIL (a thread coming back from SQLite waits up to 5 ms for it) and delay the event
+    # loop, which parses requests and writes responses.
+    threads: int | None = None
     tokens: TokenCache = field(default_factory=lambda: TokenCache())
 
     def __post_init__(self) -> None:
@@ -114,23 +121,31 @@ def hub_of(request: Request) -> Hub:
     return hub
 
 
-def principal(request: Request, authorization: str | None = Header(None)) -> Principal:
+async def principal(request: Request, authorization: str | None = Header(None)) -> Principal:
+    """The caller. Asynchronous, so that a token found in the cache costs no thread hop (FastAPI
+    runs plain functions in its thread pool); the database is only read on a cache miss."""
     token = None
     if authorization:
         scheme, _, value = authorization.partition(" ")
         token = value.strip() if scheme.lower() == "bearer" else None
     hub = hub_of(request)
-    found = hub.tokens.get(token, hub.now())
-    if found is None:
-        with hub.read_session() as session:
-            found, expires = principal_for(session, token, hub.now())
-        hub.tokens.put(token or "", found, expires)
+    cached = hub.tokens.get(token, hub.now())
+    if cached is not None:
+        request.state.principal = cached
+        return cached
+    found, expires = await anyio.to_thread.run_sync(_lookup_token, hub, token)
+    hub.tokens.put(token or "", found, expires)
     request.state.principal = found
     return found
 
 
-def require(*roles: Role) -> Callable[[Principal], Principal]:
-    def check(who: Principal = Depends(principal)) -> Principal:
+def _lookup_token(hub: Hub, token: str | None) -> tuple[Principal, datetime]:
+    with hub.read_session() as session:
+        return principal_for(session, token, hub.now())
+
+
+def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
+    async def check(who: Principal = Depends(principal)) -> Principal:
         if who.role not in roles:
             names = ", ".join(r.value for r in roles)
             raise Forbidden(f"Action réservée aux rôles : {names} (vous êtes « {who.role.value} »).")
@@ -232,13 +247,25 @@ async def _refuse(send: Send, status: int, detail: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def model_response(model: BaseModel, status_code: int = 200) -> Response:
+    """A body serialised once by pydantic: a model returned as such would be validated again by
+    FastAPI (in a second thread-pool hop for a plain endpoint) before being serialised."""
+    return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")
+
+
 def _json(status: int, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"detail": detail, **extra}, status_code=status)
+
+
+SQLITE_THREADS = 4
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     hub: Hub = app.state.hub
+    threads = hub.threads or (SQLITE_THREADS if hub.db.dialect.name == "sqlite" else None)
+    if threads:  # the limiter FastAPI's thread pool uses, for this event loop
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
     if hub.db.dialect.name == "postgresql" and hub.notifier is None:
         from orient.assistant.hub.notify import PgNotifier
 

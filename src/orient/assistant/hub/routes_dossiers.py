@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from orient.assistant.engine import Question
 from orient.assistant.hub import schemas as s
-from orient.assistant.hub.app import Conflict, Forbidden, Hub, hub_of, require
+from orient.assistant.hub.app import Conflict, Forbidden, Hub, hub_of, model_response, require
 from orient.assistant.hub.auth import Principal
 from orient.assistant.hub.views import referral_out
 from orient.assistant.service import Step
@@ -32,13 +33,15 @@ def actor_of(hub: Hub, who: Principal, doctor_rpps: str | None) -> Actor:
         return accounts.actor_for(session, who.user_id, doctor_rpps, now=hub.now())
 
 
+_DOSSIER = DossierRow.__table__  # type: ignore[attr-defined]
+_OWNER = select(_DOSSIER.c.owner_rpps).where(_DOSSIER.c.id == bindparam("dossier_id"))  # built once
+
+
 def actor_for_dossier(hub: Hub, who: Principal, dossier_id: str) -> Actor:
     if who.role not in (Role.DOCTOR, Role.SECRETARY):
         raise Forbidden("Seuls un médecin ou une secrétaire déléguée accèdent aux dossiers.")
-    dossier = DossierRow.__table__  # type: ignore[attr-defined]
     with hub.read_session() as session:
-        owner = session.connection().execute(
-            select(dossier.c.owner_rpps).where(dossier.c.id == dossier_id)).scalar()
+        owner = session.connection().execute(_OWNER, {"dossier_id": dossier_id}).scalar()
     if owner is None:
         raise NotFound(f"Dossier introuvable : « {dossier_id} ».")
     try:
@@ -85,23 +88,23 @@ def visible_answers(answers: dict[str, Any], actor: Actor) -> dict[str, Any]:
     return {k: v for k, v in answers.items() if not k.startswith("medical.")}
 
 
-def guarded(hub: Hub, actor: Actor, dossier_id: str, run: Any) -> s.StepOut:
+def guarded(hub: Hub, actor: Actor, dossier_id: str, run: Any) -> Response:
     """Run a versioned write; a stale one is refused with the current state (409)."""
     try:
-        return step_out(hub, run())
+        return model_response(step_out(hub, run()))
     except StaleWrite as exc:
         current = hub.service.open(actor, dossier_id)
         raise Conflict(str(exc), current=step_out(hub, current).model_dump(mode="json")) from None
 
 
 @router.post("", status_code=201, response_model=s.StepOut)
-def create(body: s.NewDossier, request: Request, who: Principal = Depends(FILLERS)) -> s.StepOut:
+def create(body: s.NewDossier, request: Request, who: Principal = Depends(FILLERS)) -> Response:
     hub = hub_of(request)
     try:
         actor = actor_of(hub, who, body.doctor_rpps)
     except accounts.AccessError as exc:  # nothing to hide here: she has no such delegation
         raise Forbidden(str(exc)) from None
-    return step_out(hub, hub.service.create(actor))
+    return model_response(step_out(hub, hub.service.create(actor)), status_code=201)
 
 
 @router.get("", response_model=list[s.DossierSummary])
@@ -149,7 +152,7 @@ def read(dossier_id: str, request: Request, who: Principal = Depends(FILLERS)) -
 
 @router.post("/{dossier_id}/answer", response_model=s.StepOut)
 def answer(dossier_id: str, body: s.AnswerIn, request: Request,
-           who: Principal = Depends(FILLERS)) -> s.StepOut:
+           who: Principal = Depends(FILLERS)) -> Response:
     hub = hub_of(request)
     actor = actor_for_dossier(hub, who, dossier_id)
     return guarded(hub, actor, dossier_id,
@@ -158,7 +161,7 @@ def answer(dossier_id: str, body: s.AnswerIn, request: Request,
 
 @router.post("/{dossier_id}/back", response_model=s.StepOut)
 def back(dossier_id: str, body: s.VersionIn, request: Request,
-         who: Principal = Depends(FILLERS)) -> s.StepOut:
+         who: Principal = Depends(FILLERS)) -> Response:
     hub = hub_of(request)
     actor = actor_for_dossier(hub, who, dossier_id)
     return guarded(hub, actor, dossier_id, lambda: hub.service.back(actor, dossier_id, body.version))
@@ -166,7 +169,7 @@ def back(dossier_id: str, body: s.VersionIn, request: Request,
 
 @router.post("/{dossier_id}/edit", response_model=s.StepOut)
 def edit(dossier_id: str, body: s.EditIn, request: Request,
-         who: Principal = Depends(FILLERS)) -> s.StepOut:
+         who: Principal = Depends(FILLERS)) -> Response:
     hub = hub_of(request)
     actor = actor_for_dossier(hub, who, dossier_id)
     return guarded(hub, actor, dossier_id,
@@ -175,7 +178,7 @@ def edit(dossier_id: str, body: s.EditIn, request: Request,
 
 @router.post("/{dossier_id}/cancel-change", response_model=s.StepOut)
 def cancel_change(dossier_id: str, body: s.VersionIn, request: Request,
-                  who: Principal = Depends(FILLERS)) -> s.StepOut:
+                  who: Principal = Depends(FILLERS)) -> Response:
     hub = hub_of(request)
     actor = actor_for_dossier(hub, who, dossier_id)
     return guarded(hub, actor, dossier_id,
@@ -249,7 +252,7 @@ def choose(dossier_id: str, body: s.UnitsIn, request: Request,
 
 @router.post("/{dossier_id}/sign", response_model=s.StepOut)
 def sign(dossier_id: str, body: s.SignIn, request: Request,
-         who: Principal = Depends(FILLERS)) -> s.StepOut:
+         who: Principal = Depends(FILLERS)) -> Response:
     """Only the doctor signs (roles table: a secretary never does)."""
     hub = hub_of(request)
     if who.role != Role.DOCTOR:
@@ -260,14 +263,20 @@ def sign(dossier_id: str, body: s.SignIn, request: Request,
 
 
 @router.post("/{dossier_id}/send", response_model=s.SendOut)
-def send(dossier_id: str, body: s.SendIn, request: Request, who: Principal = Depends(FILLERS)) -> s.SendOut:
+def send(dossier_id: str, body: s.SendIn, request: Request, who: Principal = Depends(FILLERS)) -> Response:
     hub = hub_of(request)
-    actor = actor_for_dossier(hub, who, dossier_id)
+    if who.role == Role.DOCTOR:
+        # No owner lookup first: the service checks, inside its locked transaction, that the
+        # dossier exists and is the doctor's, with the same 404 as actor_for_dossier.
+        actor = actor_of(hub, who, None)
+    else:
+        actor = actor_for_dossier(hub, who, dossier_id)
     if actor.role == Role.SECRETARY and not actor.has_scope(Scope.SEND):
         raise Forbidden("Envoi impossible : la délégation de la secrétaire n'inclut pas l'envoi (« send »).")
     result = hub.service.send(actor, dossier_id, body.idempotency_key)
     now = hub.now()
-    return s.SendOut(referrals=[referral_out(hub, r, now) for r in result.referrals], repeated=result.repeated)
+    return model_response(s.SendOut(referrals=[referral_out(hub, r, now) for r in result.referrals],
+                                    repeated=result.repeated))
 
 
 @router.get("/{dossier_id}/referrals", response_model=list[s.ReferralOut])

@@ -16,12 +16,17 @@ from orient.models.dossier import canonical_json, sha256_hex, value_hash
 GENESIS = "0" * 64
 
 
+HASHED = ("seq", "at", "actor", "role", "delegation_id", "dossier_id", "field_id", "event", "value_hash",
+          "detail", "prev_hash")  # what an entry's hash covers, in this order
+
+
 def entry_hash(row: AuditEntryRow) -> str:
-    body = [
-        row.seq, row.at, row.actor, row.role, row.delegation_id, row.dossier_id, row.field_id,
-        row.event, row.value_hash, row.detail, row.prev_hash,
-    ]
-    return sha256_hex(canonical_json(body))
+    return sha256_hex(canonical_json([getattr(row, name) for name in HASHED]))
+
+
+def _values_hash(values: dict[str, Any]) -> str:
+    """`entry_hash` of the row these values will be."""
+    return sha256_hex(canonical_json([values[name] for name in HASHED]))
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,10 @@ class AuditRecord:
 
 ENTRY = AuditEntryRow.__table__  # type: ignore[attr-defined]
 HEAD = AuditHeadRow.__table__  # type: ignore[attr-defined]
+# Built once: constructing a statement costs more than running it on SQLite.
+_READ_HEAD = select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == 1).with_for_update()
+_INSERT_ENTRIES = insert(ENTRY)
+_MOVE_HEAD = update(HEAD).where(HEAD.c.id == 1)
 
 
 def append(session: Session, records: list[AuditRecord], at: datetime | None = None) -> None:
@@ -48,7 +57,7 @@ def append(session: Session, records: list[AuditRecord], at: datetime | None = N
     if not records:
         return
     conn = session.connection()
-    head = conn.execute(select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == 1).with_for_update()).first()
+    head = conn.execute(_READ_HEAD).first()
     if head is None:
         conn.execute(insert(HEAD).values(id=1, seq=0, hash=GENESIS))
         seq, prev = 0, GENESIS
@@ -56,26 +65,25 @@ def append(session: Session, records: list[AuditRecord], at: datetime | None = N
         seq, prev = head.seq, head.hash or GENESIS
     stamp = (at or datetime.now(UTC)).isoformat()
     rows = []
-    for rec in records:
+    for rec in records:  # plain rows: the same values an AuditEntryRow would hold, unvalidated
         seq += 1
-        row = AuditEntryRow(
-            seq=seq,
-            at=stamp,
-            actor=rec.actor,
-            role=rec.role,
-            delegation_id=rec.delegation_id,
-            dossier_id=rec.dossier_id,
-            field_id=rec.field_id,
-            event=rec.event,
-            value_hash=None if rec.value is None else value_hash(rec.value),
-            detail=rec.detail,
-            prev_hash=prev,
-            hash="",
-        )
-        row.hash = prev = entry_hash(row)
-        rows.append(row.model_dump())
-    conn.execute(insert(ENTRY), rows)
-    conn.execute(update(HEAD).where(HEAD.c.id == 1).values(seq=seq, hash=prev))
+        row: dict[str, Any] = {
+            "seq": seq,
+            "at": stamp,
+            "actor": rec.actor,
+            "role": rec.role,
+            "delegation_id": rec.delegation_id,
+            "dossier_id": rec.dossier_id,
+            "field_id": rec.field_id,
+            "event": rec.event,
+            "value_hash": None if rec.value is None else value_hash(rec.value),
+            "detail": rec.detail,
+            "prev_hash": prev,
+        }
+        row["hash"] = prev = _values_hash(row)
+        rows.append(row)
+    conn.execute(_INSERT_ENTRIES, rows)
+    conn.execute(_MOVE_HEAD, {"seq": seq, "hash": prev})
 
 
 @dataclass(frozen=True)

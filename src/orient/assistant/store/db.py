@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import deque
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -191,6 +193,39 @@ def reader_engine(engine: Engine) -> Engine:
     return reads
 
 
+class FairLock:
+    """A lock handed to its waiters in the order they came (threading.Lock wakes any of them)."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiters: deque[threading.Lock] = deque()
+        self._held = False
+
+    def acquire(self, timeout: float = -1) -> bool:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return True
+            ticket = threading.Lock()
+            ticket.acquire()
+            self._waiters.append(ticket)
+        if ticket.acquire(timeout=timeout):
+            return True  # handed over by release()
+        with self._mutex:
+            try:
+                self._waiters.remove(ticket)
+            except ValueError:  # handed over just as the wait ended: it is ours
+                return True
+            return False
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().release()  # the next in line owns it now
+            else:
+                self._held = False
+
+
 def _sqlite_tuning(engine: Engine) -> None:
     """WAL journal (a killed process loses nothing committed), foreign keys, and transactions that
     take the write lock at BEGIN so that two writers never deadlock on an upgrade."""
@@ -207,9 +242,12 @@ def _sqlite_tuning(engine: Engine) -> None:
 
     # Transactions of this process take turns on a lock of their own before asking SQLite for
     # its write lock: waiting here wakes at once when the previous one ends, while SQLite's busy
-    # handler sleeps in growing steps (which made the slowest requests wait a second).
-    turn = threading.Lock()
-    holder: dict[int, bool] = {}
+    # handler sleeps in growing steps (which made the slowest requests wait a second). The turns
+    # are first come, first served (a plain lock wakes any waiter, and with 40 threads some
+    # waited over a second).
+    turn = FairLock()
+    holder: dict[int, bool] = {}  # by connection: whether it holds the turn
+    committing: dict[int, int] = {}  # pooled DBAPI connection -> the connection committing on it
 
     def _release(conn) -> None:  # type: ignore[no-untyped-def]
         if holder.pop(id(conn), False):
@@ -224,5 +262,25 @@ def _sqlite_tuning(engine: Engine) -> None:
             _release(conn)
             raise
 
-    event.listen(engine, "commit", _release)
+    # A committed turn ends once SQLite's COMMIT is done: SQLAlchemy's commit event comes just
+    # before the DBAPI commit, and a turn ended there sent the next writer into SQLite's busy
+    # handler. So the event only notes which connection commits, and this engine's own dialect
+    # ends the turn after the DBAPI commit. A rollback (rare and quick, and on a connection
+    # already invalidated no ROLLBACK is sent at all) ends the turn at the rollback event.
+    @event.listens_for(engine, "commit")
+    def _on_commit(conn):  # type: ignore[no-untyped-def]
+        committing[id(conn.connection)] = id(conn)
+
+    dialect = engine.dialect
+    plain_commit = dialect.do_commit
+
+    def do_commit(pooled: Any) -> None:
+        try:
+            plain_commit(pooled)
+        finally:
+            key = committing.pop(id(pooled), None)
+            if key is not None and holder.pop(key, False):
+                turn.release()
+
+    dialect.do_commit = do_commit  # type: ignore[method-assign,assignment]
     event.listen(engine, "rollback", _release)

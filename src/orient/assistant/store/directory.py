@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from itertools import islice
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlmodel import Session
 
 from orient.assistant.directory.catalogue import catalogue
@@ -21,6 +21,8 @@ UNIT = UnitRow.__table__  # type: ignore[attr-defined]
 CHOSEN = ChosenUnitRow.__table__  # type: ignore[attr-defined]
 _BATCH = 1000  # rows per INSERT when loading the directory
 _SHARED_EST = ("finess", "category", "category_label", "postcode", "commune", "departement")
+_CHOSEN_OF = (select(CHOSEN.c.unit_id).where(CHOSEN.c.dossier_id == bindparam("dossier_id"))
+              .order_by(CHOSEN.c.position))  # built once: it runs on every send
 
 
 def unit_values(unit: Unit, source: str) -> dict[str, object]:
@@ -94,9 +96,7 @@ def replace_units(session: Session, finess: set[str], units: list[Unit], source:
 
 
 def chosen_units(session: Session, dossier_id: str) -> list[str]:
-    rows = session.connection().execute(
-        select(CHOSEN.c.unit_id).where(CHOSEN.c.dossier_id == dossier_id).order_by(CHOSEN.c.position)
-    )
+    rows = session.connection().execute(_CHOSEN_OF, {"dossier_id": dossier_id})
     return [r.unit_id for r in rows]
 
 

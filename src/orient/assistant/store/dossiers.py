@@ -7,7 +7,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
 from orient.assistant.store.tables import AnswerRow, DossierRow
@@ -32,14 +33,30 @@ class StaleWrite(RuntimeError):
 
 DOSSIER = DossierRow.__table__  # type: ignore[attr-defined]
 ANSWER = AnswerRow.__table__  # type: ignore[attr-defined]
+# Statements built once (building one costs more than running it on SQLite); values are bound.
+_READ = core_select(  # what a state holds (not the timestamps, which cost a conversion each)
+    DOSSIER.c.id, DOSSIER.c.owner_rpps, DOSSIER.c.status, DOSSIER.c.handed_over, DOSSIER.c.focus,
+    DOSSIER.c.signature_json, DOSSIER.c.version,
+).where(DOSSIER.c.id == bindparam("dossier_id"))
+_READ_LOCKED = _READ.with_for_update()
+_READ_ANSWERS = select(ANSWER.c.field_id, ANSWER.c.value_json, ANSWER.c.skipped).where(
+    ANSWER.c.dossier_id == bindparam("dossier_id")
+)
+_EXISTS = select(DOSSIER.c.id).where(DOSSIER.c.id == bindparam("dossier_id"))
+_INSERT = insert(DOSSIER)
+# SET comes from the parameters' column names; the WHERE values are bound as b_id and b_version.
+_UPDATE = update(DOSSIER).where(DOSSIER.c.id == bindparam("b_id"), DOSSIER.c.version == bindparam("b_version"))
+_DELETE_ANSWERS = delete(ANSWER).where(
+    ANSWER.c.dossier_id == bindparam("dossier_id"), ANSWER.c.field_id.in_(bindparam("fields", expanding=True))
+)
+_INSERT_ANSWERS = insert(ANSWER)
 
 
 def load(session: Session, dossier_id: str, *, lock: bool = False) -> DossierState:
     """The dossier's state; with `lock`, its row stays locked until the transaction ends
     (PostgreSQL; SQLite transactions already hold the database's write lock)."""
     conn = session.connection()
-    query = select(DOSSIER).where(DOSSIER.c.id == dossier_id)
-    row = conn.execute(query.with_for_update() if lock else query).first()
+    row = conn.execute(_READ_LOCKED if lock else _READ, {"dossier_id": dossier_id}).first()
     if row is None:
         raise NotFound(f"Dossier introuvable : « {dossier_id} ».")
     state = DossierState(
@@ -51,10 +68,7 @@ def load(session: Session, dossier_id: str, *, lock: bool = False) -> DossierSta
         signature=Signature(**json.loads(row.signature_json)) if row.signature_json else None,
         version=row.version,
     )
-    answers = select(ANSWER.c.field_id, ANSWER.c.value_json, ANSWER.c.skipped).where(
-        ANSWER.c.dossier_id == dossier_id
-    )
-    for field_id, value_json, skipped in conn.execute(answers):
+    for field_id, value_json, skipped in conn.execute(_READ_ANSWERS, {"dossier_id": dossier_id}):
         if skipped:
             state.skipped.add(field_id)
         else:
@@ -91,22 +105,18 @@ def save(
         "updated_at": now,
     }
     if base_version is None:
-        conn.execute(insert(DOSSIER).values(
-            id=state.id, kind="hnp", owner_rpps=state.owner_rpps, created_by=created_by or actor_id,
-            created_at=now, **values,
-        ))
+        conn.execute(_INSERT, {
+            "id": state.id, "kind": "hnp", "owner_rpps": state.owner_rpps,
+            "created_by": created_by or actor_id, "created_at": now, **values,
+        })
     else:
-        done = conn.execute(
-            update(DOSSIER)
-            .where(DOSSIER.c.id == state.id, DOSSIER.c.version == base_version)
-            .values(**values)
-        )
+        done = conn.execute(_UPDATE, {"b_id": state.id, "b_version": base_version, **values})
         if done.rowcount != 1:
-            if conn.execute(select(DOSSIER.c.id).where(DOSSIER.c.id == state.id)).first() is None:
+            if conn.execute(_EXISTS, {"dossier_id": state.id}).first() is None:
                 raise NotFound(f"Dossier introuvable : « {state.id} ».")
             raise StaleWrite()
     if changed:
-        conn.execute(delete(ANSWER).where(ANSWER.c.dossier_id == state.id, ANSWER.c.field_id.in_(changed)))
+        conn.execute(_DELETE_ANSWERS, {"dossier_id": state.id, "fields": sorted(changed)})
         rows = [
             {
                 "dossier_id": state.id,
@@ -121,7 +131,7 @@ def save(
             if state.has(field_id)
         ]
         if rows:
-            conn.execute(insert(ANSWER), rows)
+            conn.execute(_INSERT_ANSWERS, rows)
     state.version = values["version"]  # type: ignore[assignment]
     return state
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import Connection, insert, select, text, update
+from sqlalchemy import Connection, bindparam, insert, select, text, update
 from sqlmodel import Session
 
 from orient.assistant.store.tables import FeedEventRow, ReferralRow, SendRow
@@ -28,6 +28,14 @@ REFERRAL = ReferralRow.__table__  # type: ignore[attr-defined]
 SEND = SendRow.__table__  # type: ignore[attr-defined]
 FEED = FeedEventRow.__table__  # type: ignore[attr-defined]
 R = ReferralStatus
+# Statements of the sending path, built once (building one costs more than running it on SQLite).
+_PREVIOUS_SEND = select(SEND).where(SEND.c.key == bindparam("key"))
+_OF_DOSSIER = (select(REFERRAL).where(REFERRAL.c.dossier_id == bindparam("dossier_id"))
+               .order_by(REFERRAL.c.sent_at, REFERRAL.c.id))
+_GET = select(REFERRAL).where(REFERRAL.c.id == bindparam("referral_id"))
+_INSERT_REFERRALS = insert(REFERRAL)
+_INSERT_FEED = insert(FEED)
+_INSERT_SEND = insert(SEND)
 TIMING_ORDER = {"today": 0, "within_24h": 1, "within_48h": 2}
 OPEN_FOR_OVERDUE = {R.SENT.value, R.READ.value}
 
@@ -80,21 +88,17 @@ def row_of(mapping: object) -> ReferralRow:
 
 
 def previous_send(session: Session, key: str) -> tuple[str, list[str]] | None:
-    row = session.connection().execute(select(SEND).where(SEND.c.key == key)).first()
+    row = session.connection().execute(_PREVIOUS_SEND, {"key": key}).first()
     return (row.dossier_id, json.loads(row.referral_ids)) if row else None
 
 
 def referrals_of(session: Session, dossier_id: str) -> list[ReferralRow]:
-    rows = session.connection().execute(
-        select(REFERRAL)
-        .where(REFERRAL.c.dossier_id == dossier_id)
-        .order_by(REFERRAL.c.sent_at, REFERRAL.c.id)
-    )
+    rows = session.connection().execute(_OF_DOSSIER, {"dossier_id": dossier_id})
     return [row_of(r) for r in rows]
 
 
 def get(session: Session, referral_id: str) -> ReferralRow | None:
-    row = session.connection().execute(select(REFERRAL).where(REFERRAL.c.id == referral_id)).first()
+    row = session.connection().execute(_GET, {"referral_id": referral_id}).first()
     return row_of(row) if row else None
 
 
@@ -126,9 +130,9 @@ def create_referrals(
         for unit_id in unit_ids
     ]
     conn = session.connection()
-    conn.execute(insert(REFERRAL), rows)
+    conn.execute(_INSERT_REFERRALS, rows)
     conn.execute(
-        insert(FEED),
+        _INSERT_FEED,
         [
             {
                 "at": now,
@@ -149,9 +153,7 @@ def create_referrals(
 
 def record_send(session: Session, key: str, dossier_id: str, ids: list[str], now: datetime) -> None:
     session.connection().execute(
-        insert(SEND).values(
-            key=key, dossier_id=dossier_id, referral_ids=json.dumps(ids), created_at=now
-        )
+        _INSERT_SEND, {"key": key, "dossier_id": dossier_id, "referral_ids": json.dumps(ids), "created_at": now}
     )
 
 

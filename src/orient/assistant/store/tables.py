@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.orm import configure_mappers
 from sqlmodel import Field, SQLModel
 
 
@@ -201,3 +202,9 @@ class FeedEventRow(SQLModel, table=True):
     unit_id: str | None = Field(default=None, index=True)
     owner_rpps: str | None = Field(default=None, index=True)
     status: str | None = None
+
+
+# Mappers are configured now rather than on the first ORM instance or query: rows built with
+# `model_construct` (referrals on the send path) read their attributes through the mapper, and
+# a process whose first requests build no ORM instance would find it unconfigured.
+configure_mappers()
