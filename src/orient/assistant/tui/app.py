@@ -13,7 +13,7 @@ from textual import work
 from textual.app import App
 
 from orient.assistant.errors import HubError, HubUnavailable
-from orient.assistant.tui.screens import HomeScreen, WhoScreen, default_letter_folder
+from orient.assistant.tui.start import HomeScreen, WhoScreen, default_letter_folder
 
 if TYPE_CHECKING:
     from orient.assistant.client import HubClient
