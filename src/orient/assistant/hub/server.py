@@ -3,6 +3,7 @@ processes can each build their own hub on the same database)."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 
@@ -17,4 +18,13 @@ DB_VARIABLE = "ORIENT_HUB_DB"
 def app_from_env() -> FastAPI:
     if not logging.getLogger().handlers:  # a worker process: same log lines as a single process
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    return create_app(Hub(open_engine(os.environ.get(DB_VARIABLE) or None)))
+    hub = Hub(open_engine(os.environ.get(DB_VARIABLE) or None))
+    # what the first requests would otherwise load while people wait (the commune table, the
+    # ICD-10 index, the directory's matching index): a server loads it before taking requests
+    hub.service.warm()
+    hub.service.directory()
+    app = create_app(hub)
+    # What is loaded now stays for the life of the process: out of the garbage collector's
+    # rounds, which would otherwise walk it again and again (gc.freeze, as for forking servers).
+    gc.freeze()
+    return app

@@ -140,10 +140,22 @@ def migrate(engine: Engine) -> None:
     if schema_version(engine) == SCHEMA_HEAD:
         return
     with engine.begin() as conn:
+        one_at_a_time(conn, LOCK_SCHEMA)  # two processes starting on one new database
         if not inspect(conn).get_table_names():
             create_latest(conn)
             return
     upgrade(engine)
+
+
+LOCK_SCHEMA = 7_301_001  # PostgreSQL advisory lock keys (any numbers, fixed, Orient's own)
+LOCK_DIRECTORY = 7_301_002
+
+
+def one_at_a_time(conn: Connection, key: int) -> None:
+    """Processes sharing a PostgreSQL database take this step in turn, until the end of `conn`'s
+    transaction (SQLite: the write lock taken at BEGIN already does it)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def create_latest(conn: Connection) -> None:
@@ -165,6 +177,7 @@ def upgrade(engine: Engine) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("orient.assistant.store") / "migrations"))
     with engine.begin() as conn:
+        one_at_a_time(conn, LOCK_SCHEMA)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from orient.assistant.directory.catalogue import catalogue
 from orient.assistant.directory.establishments import read_establishments
 from orient.assistant.directory.matching import DirectoryIndex
+from orient.assistant.store.db import LOCK_DIRECTORY, one_at_a_time
 from orient.assistant.store.referrals import median_response_by_unit
 from orient.assistant.store.tables import ChosenUnitRow, EstablishmentRow, UnitRow
 from orient.models.directory import Availability, Establishment, Unit
@@ -39,6 +40,7 @@ def ensure_directory(session: Session, now: datetime | None = None) -> bool:
     """Load the FINESS establishments and the demo catalogue if the store has none yet.
     Returns True when it loaded them."""
     conn = session.connection()
+    one_at_a_time(conn, LOCK_DIRECTORY)  # hubs starting together on one PostgreSQL: one loads it
     if conn.execute(select(func.count()).select_from(EST)).scalar_one():
         return False
     declared = (now or datetime.now(UTC)).isoformat(timespec="seconds")
