@@ -112,20 +112,27 @@ async def failing_send(client: HubClient, dossier_id: str) -> HubUnavailable:
     return caught.value
 
 
+def send_refused_once(setup: Setup, outbox: Path) -> Any:
+    """One send of a new dossier whose connection is refused (it stays in `outbox`); the
+    transport, which saw the outbox file's mode while the request was in flight."""
+    client, transport = client_for(setup, outbox, "connect")
+
+    async def go() -> None:
+        try:
+            await failing_send(client, setup.dossier())
+        finally:
+            await client.close()
+
+    run(go())
+    return transport
+
+
 # -- the file itself -----------------------------------------------------------------------------
 def test_the_outbox_file_is_readable_by_its_owner_only(setup: Setup, tmp_path: Path) -> None:
     outbox = tmp_path / "nested" / "outbox.json"
     old = os.umask(0)  # even with a permissive umask
     try:
-        client, transport = client_for(setup, outbox, "connect")
-
-        async def go() -> None:
-            try:
-                await failing_send(client, setup.dossier())
-            finally:
-                await client.close()
-
-        run(go())
+        transport = send_refused_once(setup, outbox)
     finally:
         os.umask(old)
     assert stat.S_IMODE(outbox.stat().st_mode) == 0o600
@@ -138,15 +145,7 @@ def test_a_leftover_temporary_file_does_not_widen_the_permissions(setup: Setup, 
     leftover = outbox.with_suffix(".tmp")
     leftover.write_text("{}", encoding="utf-8")  # left by a crash in the middle of a write
     leftover.chmod(0o644)
-    client, transport = client_for(setup, outbox, "connect")
-
-    async def go() -> None:
-        try:
-            await failing_send(client, setup.dossier())
-        finally:
-            await client.close()
-
-    run(go())
+    transport = send_refused_once(setup, outbox)
     # the leftover is removed and the file created anew (O_EXCL, 0600): while the send is in
     # flight the key never sits in a world-readable file
     assert transport.modes == [0o600]
