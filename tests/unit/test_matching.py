@@ -470,6 +470,15 @@ NO_ADMISSION = re.compile(r"HOPITAL DE JOUR|\bHJ\b|\bCMP|\bCATTP\b|\bSMUR\b|\bEC
     ("500020367", 'HÔPITAL DE JOUR "ESPACE PRÉLUDE" FBS'),
     ("300784741", "HOSPITALISATION DE JOUR LE VIGAN"),
     ("440017440", "HOPITAL A DOMICILE CH ST NAZAIRE"),
+    # not wards a community doctor refers to (found proposed for cardiology and geriatrics)
+    ("810012385", "UNITE SANITAIRE EN MILIEU PENITENTIERE ADULTES"),
+    ("810012393", "UNITE SANITAIRE EN MILIEU PENITENTIERE MINEURS"),
+    ("130803661", "USMP CENTRE DETENTION CH ARLES"),
+    ("970410452", "EPSMR-MAISON D'ARRET (ST DENIS)"),
+    ("130047145", "UNITE HOSPITALIERE SPECIALEMENT AMENAGEE UHSA"),
+    ("760035667", "CEGIDD LE HAVRE - GHH"),
+    ("490539293", "CENTRE DE PLANIFICATION DU CENTRE HOSPITALIER DE CHOLET"),
+    ("710973371", "CENTRE MEDICO-SOCIAL"),
 ])
 def test_real_sites_without_overnight_admission_get_no_unit(
     establishments: list[Establishment], by_finess: dict[str, list[Unit]], finess: str, name: str,

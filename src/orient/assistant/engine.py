@@ -345,7 +345,9 @@ class Engine:
             return self._refuse(state, f"« {shown} » désigne plusieurs questions : {names}.")
         spec = matches[0]
         if state.status == DossierStatus.SENT:
-            return self._refuse(state, "Le dossier est envoyé : ses réponses ne peuvent plus changer.")
+            return self._refuse(state, "Le dossier est envoyé : ses réponses ne peuvent plus changer. "
+                                       "Pour corriger, annulez ses demandes (tableau de bord) et "
+                                       "faites un nouveau dossier.")
         if not self.can_fill(actor, spec):
             return self._refuse(state, f"« {spec.label} » est réservé au médecin.")
         if not spec.applies(state.answers):

@@ -12,7 +12,9 @@ Rules (see also docs/directory.md):
    consultations, imaging, laboratories, transfusion, screening and vaccination centres, mobile
    teams, part-time care, therapeutic flats and workshops, and rehabilitation or long-stay sites
    (SOINS DE SUITE, READAPTATION, SSR, MOYEN/LONG SEJOUR, USLD), which take no unscheduled acute
-   admission.
+   admission; nor do family planning, sexual health and TB clinics (PLANIFICATION, CEGIDD, CLAT),
+   prison health units and the secure units for detainees (PENITENTIAIRE, USMP, UCSA, SMPR, UHSA,
+   UHSI, MAISON D'ARRET, DETENTION), medico-social, foster care, prevention and education centres.
    Sites for children (ENFANTS, PEDIATRIE, INFANTO-JUVENILE, ADOLESCENTS) or maternity get no adult
    unit either.
 2. By category (FINESS TRE-R66):
@@ -53,7 +55,13 @@ _NO_ADMISSION = re.compile(
     r"(HOPITAL|HOSPITALISATION|HOSP) A DOMICILE|CONSULTATIONS?|IRM|SCANNER|IMAGERIE|RADIOTHERAPIE|"
     r"LABORATOIRE|TRANSFUSION|CDAG|DEPISTAGE|VACCINATION|ANTITUBERCULEUX|EQUIPE MOBILE|"
     r"TEMPS PARTIEL|TP|NUIT|ATELIER|APPARTEMENTS?|POSTCURE|CSAPA|PMI|CAMSP|ENDOSCOPIE|PLATEFORME|"
-    r"PHARMACIE|SOINS DE SUITE|READAPTATION|REEDUCATION|SSR|MOYEN SEJOUR|LONG SEJOUR|USLD)\b"
+    r"PHARMACIE|SOINS DE SUITE|READAPTATION|REEDUCATION|SSR|MOYEN SEJOUR|LONG SEJOUR|USLD|"
+    # not wards a community doctor refers to: family planning, sexual health and TB clinics,
+    # prison health units (and the secure units for detainees), medico-social centres, foster
+    # care, prevention and education centres, part-time care written TPS
+    r"PLANIFICATION|CEGIDD|CLAT|PENITENTI\w*|PENITENTIE\w*|USMP|UCSA|SMPR|UHSA|UHSI|"
+    r"MAISON D\W?ARRET|MAISON CENTRALE|DETENTION|MEDICO\W?SOCIAL|ACCUEIL FAMILIAL|PREVENTION|"
+    r"EDUCATION|TPS|LIEU ACCUEIL|INFORMATION)\b"
 )
 _CHILDREN = re.compile(r"\b(INFANTO\w*|ENFANTS?|PEDO\w*|PEDIATR\w*|ADOLESCENTS?|JUVENILE|MATERNITE)\b")
 _PSY = re.compile(r"\b(PSY\w*|SANTE MENTALE|HOSP\.? SANTE MENTALE)\b")

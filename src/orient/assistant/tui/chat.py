@@ -43,7 +43,13 @@ class Bubble(Static):
     def __init__(self, text: str, kind: str, field: str | None = None) -> None:
         super().__init__(text, classes=f"bubble {kind}", markup=False)
         self.field = field
-        self.can_focus = kind == "user"
+        # Selected with the mouse only: in the Tab order, a Tab from the answer field landed on
+        # an old answer and the next Enter reopened it (the keyboard way is F3 / /modifier).
+        self.can_focus = False
+
+    def on_click(self) -> None:
+        if self.field and isinstance(self.screen, ChatScreen):
+            self.screen.run_command("change", self.field)
 
 
 class ChatScreen(Screen[None]):
@@ -102,7 +108,13 @@ class ChatScreen(Screen[None]):
                 self.show_step(step)
             else:
                 view = await client.dossier(self.dossier_id)
-                self.say("Dossier repris là où il s'était arrêté.")
+                answers = view["answers"]
+                patient = " ".join(str(answers.get(k) or "") for k in
+                                   ("patient.birth_name", "patient.first_names")).strip()
+                born = answers.get("patient.birth_date")
+                who = f" de {patient}" + (f" (né(e) le {HNP.field('patient.birth_date').display(born)})"
+                                          if born else "") if patient else ""
+                self.say(f"Dossier{who} repris là où il s'était arrêté.")
                 self.show_view(view)
         except (HubError, HubUnavailable) as exc:
             self.say(str(exc), "danger")
@@ -260,13 +272,16 @@ class ChatScreen(Screen[None]):
     def on_key(self, event: Any) -> None:
         multi = self.query_one("#multi", SelectionList)
         if event.key == "enter" and multi.has_focus:
-            chosen = ",".join(sorted(multi.selected, key=int)) or "aucun"
+            event.stop()
+            if not multi.selected:
+                # never "none" by default: on the red flags, an Enter too soon would say no sign
+                self.show_error("Rien n'est coché : Espace coche la ligne en surbrillance. Pour "
+                                "n'en signaler aucun, tapez « aucun » puis Entrée.")
+                self.query_one("#answer", Input).focus()
+                return
+            chosen = ",".join(sorted(multi.selected, key=int))
             self.query_one("#answer", Input).value = chosen
             self.submit(chosen)
-            event.stop()
-        elif event.key == "enter" and isinstance(self.focused, Bubble) and self.focused.field:
-            self.run_command("change", self.focused.field)
-            event.stop()
 
     def command(self, text: str) -> None:
         name, _, argument = text[1:].partition(" ")
@@ -324,12 +339,34 @@ class ChatScreen(Screen[None]):
     def action_sign(self) -> None:
         from orient.assistant.tui.screens import SignScreen
 
-        if self.dossier_id:
+        if not self.dossier_id:
+            return
+        if self.orient.role != "doctor" and self.status != DossierStatus.SIGNED.value:
+            self.show_error("Seul le médecin signe : le dossier lui revient une fois votre partie "
+                            "remplie. Une fois signé, vous pourrez l'envoyer si votre délégation "
+                            "le permet.")
+        elif self.status == DossierStatus.BLOCKED.value:
+            self.show_error("Dossier bloqué par un signe de gravité : il ne peut être ni signé ni "
+                            "envoyé. Appelez le 15 (SAMU) ; si le signe était une erreur, corrigez-le "
+                            "(/modifier Signes de gravité).")
+        else:
             self.app.push_screen(SignScreen(self.dossier_id), self.after_sign)
 
     def after_sign(self, message: str | None) -> None:
         if message:
             self.say(message)
+            self.reload_state()
+
+    @work(exclusive=True, group="hub")
+    async def reload_state(self) -> None:
+        """The dossier's version and status after a change made by another screen (signature and
+        sending): the next answer or change is then based on them, not refused as stale."""
+        if self.dossier_id:
+            try:
+                view = await self.orient.client.dossier(self.dossier_id)
+            except (HubError, HubUnavailable):
+                return
+            self.version, self.status = view["version"], view["status"]
 
     def action_home(self) -> None:
         self.app.pop_screen()
