@@ -72,7 +72,8 @@ def test_secretary_part_then_doctor_resumes(tmp_path: Path) -> None:
             assert screen.dossier_id == dossier_id
             await wait_until(pilot, lambda: screen.question is not None, what="the first question")
             assert screen.question["field"] == "request.red_flags"
-            assert bubble_texts(screen, "assistant")[0].startswith("Dossier de DUPONT-LEGER Anne (né(e) le 14/07/1950) repris")
+            assert bubble_texts(screen, "assistant")[0].startswith(
+                "Dossier de DUPONT-LEGER Anne, née le 14/07/1950, repris")
             asked: list[str] = []
             await answer_all(pilot, scenario_answers("replay_doctor_after_secretary.json"), asked)
             assert asked[0] == "request.red_flags"

@@ -68,6 +68,7 @@ def test_unit_accepts_and_the_doctor_dashboard_follows(tmp_path: Path) -> None:
             # the dossier first (its patient, its status), then its referrals under it
             assert column(table, "Statut") == ["envoyé", "envoyée", "envoyée"]
             assert column(table, "Patient / établissement", "dossiers") == ["MARTIN Jeanne Marie"]
+            assert column(table, "Unité", "dossiers") == ["12/03/1938"]  # its birth date
             assert all(cell.startswith("  ↳ ") for cell in
                        column(table, "Patient / établissement", "referrals"))
 

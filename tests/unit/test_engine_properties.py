@@ -166,3 +166,28 @@ def test_every_label_reachable_by_edit(field_id: str) -> None:
     """Every field can be named by its id; its French label finds it (or lists it among several)."""
     assert [f.id for f in HNP.find(field_id)] == [field_id]
     assert field_id in [f.id for f in HNP.find(HNP.field(field_id).label)]
+
+
+@pytest.mark.parametrize(("typed", "found"), [
+    ("accord", ["consent.patient_informed"]),  # a word inside the label, not its start
+    ("Allergies", ["medical.allergies"]),  # the label's start
+    ("medical.allergies", ["medical.allergies"]),  # the id
+    ("ou", []),  # under four letters: no search inside the labels
+])
+def test_a_field_is_found_by_a_word_of_its_label(typed: str, found: list[str]) -> None:
+    assert [f.id for f in HNP.find(typed)] == found
+
+
+@pytest.mark.parametrize(("answers", "label"), [
+    ({"patient.birth_name": "MARTIN", "patient.first_names": "Jeanne Marie",
+      "patient.birth_date": "1938-03-12", "patient.sex": "F"}, "MARTIN Jeanne Marie, née le 12/03/1938"),
+    ({"patient.birth_name": "DURAND", "patient.first_names": "Paul",
+      "patient.birth_date": "1950-07-14", "patient.sex": "M"}, "DURAND Paul, né le 14/07/1950"),
+    ({"patient.birth_name": "DURAND", "patient.birth_date": "1950-07-14"}, "DURAND, né(e) le 14/07/1950"),
+    ({"patient.birth_name": "DURAND"}, "DURAND"),  # no date yet: the name alone
+    ({"patient.birth_date": "1950-07-14"}, ""),  # no name yet: nothing to show
+])
+def test_patient_label_tells_namesakes_apart(answers: dict[str, str], label: str) -> None:
+    from orient.dialogs.hnp import patient_label
+
+    assert patient_label(answers) == label

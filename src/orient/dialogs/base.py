@@ -50,7 +50,8 @@ class Dialog:
         return ()
 
     def find(self, ref: str) -> list[FieldSpec]:
-        """Fields matching a typed reference: an id, a label, or an unambiguous label prefix."""
+        """Fields matching a typed reference: an id, a label, a label prefix, else (four letters
+        at least) the labels holding it ("accord" finds the patient's agreement)."""
         ref = ref.strip()
         if ref in self.by_id:
             return [self.by_id[ref]]
@@ -60,4 +61,7 @@ class Dialog:
         exact = [f for f in self.fields if normalise_key(f.label) == key or normalise_key(f.id) == key]
         if exact:
             return exact
-        return [f for f in self.fields if normalise_key(f.label).startswith(key)]
+        prefixed = [f for f in self.fields if normalise_key(f.label).startswith(key)]
+        if prefixed or len(key) < 4:
+            return prefixed
+        return [f for f in self.fields if key in normalise_key(f.label)]

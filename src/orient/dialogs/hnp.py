@@ -5,6 +5,9 @@ engine, the review, the replay, the letter and the tests read from.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from orient.dialogs import hnp_rules as rules
 from orient.dialogs.base import Dialog
 from orient.models.fields import Answers, FieldSpec, FieldType, Fill, Req
@@ -467,3 +470,16 @@ HNP = Dialog(
     blocked_reason=blocked_reason,
     sign_obstacle=rules.sign_obstacle,
 )
+
+
+def patient_label(answers: Mapping[str, Any], born: bool = True) -> str:
+    """Who the dossier is for, as lists show it: "MARTIN Jeanne Marie, née le 12/03/1938" (names
+    alone are not enough to tell two patients apart; without `born`, the names alone); "" while
+    no name is given."""
+    names = " ".join(str(answers.get(k) or "") for k in ("patient.birth_name", "patient.first_names"))
+    names = " ".join(names.split())
+    date = answers.get("patient.birth_date")
+    if not names or not date or not born:
+        return names
+    word = {"F": "née", "M": "né"}.get(str(answers.get("patient.sex")), "né(e)")
+    return f"{names}, {word} le {HNP.field('patient.birth_date').display(date)}"

@@ -184,5 +184,6 @@ def consent(value: bool, ctx: RuleContext) -> tuple[Any, list[Warning]]:
 
 def sign_obstacle(answers: Answers) -> str | None:
     if answers.get("consent.patient_informed") is not True:
-        return "le patient (ou son représentant) doit être informé et d'accord pour signer"
+        return ("le patient (ou son représentant) doit être informé et d'accord pour signer ; "
+                "une fois son accord obtenu : /modifier accord")
     return None

@@ -17,6 +17,7 @@ from orient.assistant.service import Step
 from orient.assistant.store import accounts
 from orient.assistant.store.dossiers import NotFound, StaleWrite, load
 from orient.assistant.store.tables import DelegationRow, DossierRow
+from orient.dialogs.hnp import patient_label
 from orient.models.users import Actor, Role, Scope
 
 router = APIRouter(prefix="/dossiers", tags=["dossiers"])
@@ -117,9 +118,9 @@ def list_dossiers(request: Request, who: Principal = Depends(FILLERS)) -> list[s
         out = []
         for row in rows:
             answers = load(session, row.id).answers
-            patient = " ".join(str(answers.get(k, "")) for k in ("patient.birth_name", "patient.first_names"))
             out.append(s.DossierSummary(id=row.id, status=row.status, version=row.version,
-                                        patient=patient.strip() or "(patient non renseigné)",
+                                        patient=patient_label(answers) or "(patient non renseigné)",
+                                        patient_name=patient_label(answers, born=False),
                                         updated_at=row.updated_at))
         return out
 

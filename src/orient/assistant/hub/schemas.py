@@ -166,7 +166,8 @@ class DossierSummary(BaseModel):
     id: str
     status: str
     version: int
-    patient: str
+    patient: str  # names and birth date: "MARTIN Jeanne Marie, née le 12/03/1938"
+    patient_name: str = ""  # the names alone
     updated_at: datetime
 
 

@@ -15,7 +15,7 @@ from textual.widgets import Footer, Header, Input, Markdown, OptionList, Selecti
 from textual.widgets.option_list import Option
 
 from orient.assistant.errors import HubError, HubUnavailable
-from orient.dialogs.hnp import HNP
+from orient.dialogs.hnp import HNP, patient_label
 from orient.models.lifecycle import DOSSIER_STATUS_FR, DossierStatus
 
 if TYPE_CHECKING:
@@ -108,13 +108,9 @@ class ChatScreen(Screen[None]):
                 self.show_step(step)
             else:
                 view = await client.dossier(self.dossier_id)
-                answers = view["answers"]
-                patient = " ".join(str(answers.get(k) or "") for k in
-                                   ("patient.birth_name", "patient.first_names")).strip()
-                born = answers.get("patient.birth_date")
-                who = f" de {patient}" + (f" (né(e) le {HNP.field('patient.birth_date').display(born)})"
-                                          if born else "") if patient else ""
-                self.say(f"Dossier{who} repris là où il s'était arrêté.")
+                patient = patient_label(view["answers"])
+                self.say(f"Dossier{f' de {patient},' if patient else ''} repris là où il s'était "
+                         "arrêté.")
                 self.show_view(view)
         except (HubError, HubUnavailable) as exc:
             self.say(str(exc), "danger")
