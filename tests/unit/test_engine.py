@@ -832,3 +832,19 @@ def test_normalised_values_of_a_full_dossier(engine: Engine) -> None:
     assert answers["medical.temperature"] == 37.2
     assert answers["logistics.needs"] == ["oxygen"]
     assert answers["consent.patient_informed"] is True
+
+
+def test_low_systolic_pressure_is_accepted_with_a_warning(engine: Engine) -> None:
+    low = engine.answer(at(engine, "medical.bp_systolic"), DOCTOR, "70")
+    assert low.ok and low.state.answers["medical.bp_systolic"] == 70
+    assert [w.code for w in low.warnings] == ["hypotension"]
+    assert "15" in low.warnings[0].message and "Signes de gravité" in low.warnings[0].message
+    normal = engine.answer(at(engine, "medical.bp_systolic"), DOCTOR, "125")
+    assert normal.ok and normal.warnings == []
+
+
+def test_sign_refusal_for_lack_of_consent_says_how_to_change_it(engine: Engine) -> None:
+    out = engine.answer(at(engine, "consent.patient_informed"), DOCTOR, "non")
+    refused = engine.sign(out.state, DOCTOR, True)
+    assert "/modifier accord" in (refused.message or "")
+    assert [f.id for f in HNP.find("accord")] == ["consent.patient_informed"]

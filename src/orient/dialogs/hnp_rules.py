@@ -111,6 +111,13 @@ def systolic(value: int, ctx: RuleContext) -> tuple[Any, list[Warning]]:
             f"elle doit être supérieure à la diastolique déjà saisie ({dia} mmHg)",
             "une pression systolique entre 40 et 300 mmHg, supérieure à la diastolique",
         )
+    if value < 90:  # accepted (a known low baseline exists), but never silently
+        return value, [Warning(
+            "medical.bp_systolic", "hypotension",
+            f"Pression systolique à {value} mmHg : une hypotension peut signer une instabilité "
+            "hémodynamique, qui relève du 15 (SAMU). Vérifiez les signes de gravité (/modifier "
+            "Signes de gravité).",
+        )]
     return value, []
 
 

@@ -153,7 +153,8 @@ def nir_check(s: str) -> str | None:
     expected = nir_key(s[:13])
     typed = int(s[13:])
     if typed != expected:
-        return f"la clé {s[13:]} ne correspond pas, clé attendue {expected:02d}"
+        # the expected key is not given: the mistake is as likely in the 13 digits as in the key
+        return f"la clé {s[13:]} ne correspond pas aux 13 chiffres (vérifiez-les sur la carte Vitale ou l'attestation)"
     return None
 
 
