@@ -588,3 +588,27 @@ def test_real_search_far_from_everything_still_proposes(real_index: DirectoryInd
     result = real_index.search(c, limit=5)
     assert len(result.proposals) == 5
     assert [p.band for p in result.proposals] == sorted(p.band for p in result.proposals)
+
+
+# -- "why is it absent?" with what a person knows: a name or a FINESS number --------------------
+TOULOUSE_CARDIO = Criteria("cardiology", 43.6, 1.44, 80)
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    # the only Purpan site with wards (its day hospitals share the name)
+    ("purpan", "Cardiologie (HOPITAL PURPAN CHU TOULOUSE) est proposée, au rang"),
+    ("310783048", "Cardiologie (HOPITAL PURPAN CHU TOULOUSE) est proposée, au rang"),
+    ("310783048-cardiology", "Cardiologie (HOPITAL PURPAN CHU TOULOUSE) est proposée, au rang"),
+    ("CENTRE DE PLANIFICATION DU CENTRE HOSPITALIER DE CHOLET",
+     "CENTRE DE PLANIFICATION DU CENTRE HOSPITALIER DE CHOLET n'est pas proposé : aucune de ses"),
+    ("zzzz", "Aucun établissement ni aucune unité ne correspond à « zzzz »."),
+    ("ab", "« ab » : tapez le nom"),
+])
+def test_why_not_by_name_or_finess(real_index: DirectoryIndex, typed: str, expected: str) -> None:
+    assert real_index.why_not(typed, TOULOUSE_CARDIO).startswith(expected)
+
+
+def test_why_not_lists_the_sites_a_vague_name_designates(real_index: DirectoryIndex) -> None:
+    answer = real_index.why_not("CHU", TOULOUSE_CARDIO)
+    assert answer.startswith("« CHU » désigne ") and "Précisez le nom ou tapez le numéro FINESS" in answer
+    assert len(re.findall(r"FINESS [0-9AB]{9}\)", answer)) == 5  # five sites named

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from typing import Any
 
 from orient.dialogs.hnp import SPECIALTY_ACTIVITIES
 from orient.models.directory import AVAILABILITY_FR, Availability, Establishment, Unit
+from orient.models.text import normalise_key
 
 BANDS_KM = (10.0, 25.0, 50.0, 100.0)
 BAND_FR = ("moins de 10 km", "10 à 25 km", "25 à 50 km", "50 à 100 km", "plus de 100 km")
@@ -110,6 +112,7 @@ class _Entry:
 
 
 RankKey = tuple[int, int, float, float, str]
+_UNIT_ID_RE = re.compile(r"^[0-9AB]{9}-\w")  # FINESS number, a hyphen, the unit
 _Ranked = tuple[RankKey, _Entry]
 
 
@@ -251,7 +254,7 @@ class DirectoryIndex:
         """Why a unit is not proposed: the first criterion it fails, or its rank."""
         unit = self.units.get(unit_id)
         if unit is None:
-            return f"Unité inconnue : « {unit_id} »."
+            return self._why_not_named(unit_id, c, limit)
         est = self.establishments.get(unit.finess)
         where = f"{unit.name} ({est.name if est else unit.finess})"
         problem = self.failure(unit, c)
@@ -263,6 +266,42 @@ class DirectoryIndex:
             return f"{where} est proposée, au rang {rank}."
         return (f"{where} remplit tous les critères mais arrive au rang {rank} : seules les {limit} "
                 "premières sont proposées (demandez-en plus).")
+
+
+    def _why_not_named(self, text: str, c: Criteria, limit: int) -> str:
+        """`why_not` for a typed establishment name (or part of it) or FINESS number: the units
+        of that establishment for the specialty asked, explained."""
+        if _UNIT_ID_RE.match(text.strip()):
+            return f"Unité inconnue : « {text} »."
+        key = normalise_key(text)
+        if len(key) < 3:
+            return (f"« {text} » : tapez le nom (ou une partie du nom) d'un établissement, son "
+                    "numéro FINESS ou l'identifiant d'une unité.")
+        found = [e for e in self.establishments.values() if key == e.finess or key in normalise_key(e.name)]
+        if not found:
+            return f"Aucun établissement ni aucune unité ne correspond à « {text} »."
+        if len(found) > 1:
+            # the sites with wards first; one alone among the matches is the one meant
+            with_units = {u.finess for u in self.units.values()}
+            found.sort(key=lambda e: (e.finess not in with_units, e.name))
+            if sum(e.finess in with_units for e in found) == 1:
+                found = found[:1]
+        if len(found) > 1:
+            named = " ; ".join(f"{e.name} ({e.commune or e.departement}, FINESS {e.finess})"
+                               for e in found[:5])
+            more = f" et {len(found) - 5} autres" if len(found) > 5 else ""
+            return (f"« {text} » désigne {len(found)} établissements : {named}{more}. Précisez le nom "
+                    "ou tapez le numéro FINESS.")
+        [est] = found
+        wanted = set(SPECIALTY_ACTIVITIES.get(c.specialty, ()))
+        units = [u for u in self.units.values() if u.finess == est.finess]
+        fitting = [u for u in units if wanted & set(u.activities)]
+        if not fitting:
+            specialty = SPECIALTY_FR.get(c.specialty, c.specialty)
+            return (f"{est.name} n'est pas proposé : aucune de ses unités du répertoire ne déclare "
+                    f"l'activité {specialty}" + ("" if units else " (il n'en a aucune : site sans "
+                                                 "hospitalisation, ou hors du catalogue)") + ".")
+        return " ".join(self.why_not(u.id, c, limit) for u in fitting[:3])
 
 
 try:

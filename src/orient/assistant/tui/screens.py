@@ -176,7 +176,8 @@ class ProposalsScreen(OrientScreen):
         yield Static("Unités proposées (Espace pour cocher, 1 à 5 ; F9 pour valider)", classes="status")
         yield SelectionList[str](id="units")
         yield Static("", id="reasons", classes="status")
-        yield Input(placeholder="Identifiant d'une unité absente, puis Entrée (F4)", id="why")
+        yield Input(placeholder="Établissement absent (nom, FINESS) ou identifiant d'unité, puis Entrée",
+                    id="why")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -197,7 +198,9 @@ class ProposalsScreen(OrientScreen):
             self.query_one("#reasons", Static).update(found["message"])
         for rank, p in enumerate(found["proposals"], 1):
             demo = " [démo]" if p["demo"] else ""
-            label = f"{rank:>2}. {p['unit']} — {p['establishment']} — {p['distance_km']} km{demo}"
+            # availability ranks before distance: say it where it is not plain "available"
+            beds = {"limited": " · lits limités", "full": " · complet"}.get(p.get("availability", ""), "")
+            label = f"{rank:>2}. {p['unit']} — {p['establishment']} — {p['distance_km']} km{beds}{demo}"
             units.add_option((label, p["unit_id"], p["unit_id"] in chosen))
         self.proposals = {p["unit_id"]: p for p in found["proposals"]}
         if found["proposals"]:
