@@ -29,7 +29,7 @@ HELP = """**Aide**
 - **F3** ou `/modifier CHAMP` : changer une réponse (libellé ou identifiant du champ) ; vous pouvez
   aussi sélectionner une de vos réponses puis **Entrée**.
 - **F4** ou `/pourquoi` : pourquoi cette question est posée.
-- **F6** ou `/recap` : récapitulatif du dossier. **F7** : unités proposées. **F8** : signer et envoyer.
+- **F6** ou `/recap` : récapitulatif du dossier. **F7** : unités proposées. **F8** : signer et envoyer (une fois les questions terminées).
 - **Échap** : revenir à l'accueil (rien n'est perdu : chaque réponse est enregistrée)."""
 
 
@@ -54,15 +54,20 @@ class Bubble(Static):
 
 class ChatScreen(Screen[None]):
     BINDINGS = [
+        Binding("f1", "help", "Aide", id="chat.help", tooltip="Les commandes et les touches"),
         Binding("f2", "back", "Retour", id="chat.back", tooltip="Revenir à la question précédente"),
         Binding("f3", "change", "Modifier", id="chat.change", tooltip="Changer une réponse"),
-        Binding("f4", "why", "Pourquoi ?", id="chat.why", tooltip="Pourquoi cette question est posée"),
+        Binding("f4", "why", "Pourquoi", id="chat.why", tooltip="Pourquoi cette question est posée"),
         Binding("f6", "recap", "Récap", id="chat.recap", tooltip="Récapitulatif du dossier"),
         Binding("f7", "proposals", "Unités", id="chat.proposals", tooltip="Unités proposées"),
-        Binding("f8", "sign", "Signer/envoyer", id="chat.sign", tooltip="Signer puis envoyer"),
-        Binding("f1", "help", "Aide", id="chat.help", tooltip="Les commandes et les touches"),
+        Binding("f8", "sign", "Signer", id="chat.sign", tooltip="Signer puis envoyer"),
         Binding("escape", "home", "Accueil", id="chat.home", tooltip="Revenir à l'accueil"),
     ]
+    # F7 and F8 once the questions are over (so that the footer holds every key at 80 columns)
+    WHEN = {
+        "proposals": (DossierStatus.READY, DossierStatus.SIGNED, DossierStatus.SENT),
+        "sign": (DossierStatus.READY, DossierStatus.SIGNED, DossierStatus.BLOCKED),
+    }
 
     def __init__(self, dossier_id: str | None = None) -> None:
         super().__init__()
@@ -181,9 +186,14 @@ class ChatScreen(Screen[None]):
             "blocked_reason": view["blocked_reason"], "missing": view["missing"], "progress": [],
         })
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        allowed = self.WHEN.get(action)
+        return allowed is None or self.status in allowed
+
     def show_step(self, step: dict[str, Any]) -> None:
         self.version = step["version"]
         self.status = step["status"]
+        self.refresh_bindings()
         for warning in step.get("warnings", []):
             self.say(f"⚠ {warning['message']}", "warning")
         if step.get("progress"):
@@ -363,6 +373,7 @@ class ChatScreen(Screen[None]):
             except (HubError, HubUnavailable):
                 return
             self.version, self.status = view["version"], view["status"]
+            self.refresh_bindings()
 
     def action_home(self) -> None:
         self.app.pop_screen()

@@ -90,6 +90,15 @@ class HomeScreen(OrientScreen):
         Binding("escape", "switch", "Changer d'utilisateur", id="home.switch", tooltip="Retour au choix"),
     ]
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The footer shows the keys of this person's role only (a unit has no dossiers, the
+        others no inbox)."""
+        if action == "inbox":
+            return self.orient.role == "receiver"
+        if action in ("new", "resume", "dashboard"):
+            return self.orient.role != "receiver"
+        return True
+
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="home"), Vertical(classes="panel"):
