@@ -848,3 +848,11 @@ def test_sign_refusal_for_lack_of_consent_says_how_to_change_it(engine: Engine) 
     refused = engine.sign(out.state, DOCTOR, True)
     assert "/modifier accord" in (refused.message or "")
     assert [f.id for f in HNP.find("accord")] == ["consent.patient_informed"]
+
+
+def test_a_personal_mailbox_is_kept_with_a_warning_that_it_is_not_mssante(engine: Engine) -> None:
+    personal = engine.answer(at(engine, "requester.mssante"), DOCTOR, "claire@gmail.com")
+    assert personal.ok and personal.state.answers["requester.mssante"] == "claire@gmail.com"
+    assert [w.code for w in personal.warnings] == ["not_mssante"]
+    secure = engine.answer(at(engine, "requester.mssante"), DOCTOR, "claire.martin@medecin.mssante.fr")
+    assert secure.ok and secure.warnings == []

@@ -64,3 +64,11 @@ def test_review_marks_missing_fields_with_who_fills_them() -> None:
          "who": "le médecin"}]}]
     text = render_review(sections, "draft", None)
     assert "à remplir par le médecin" in text and "brouillon" in text
+
+
+def test_letter_writes_the_phone_and_empty_choices_the_french_way() -> None:
+    answers = {**ANSWERS, "medical.precautions": []}
+    for text in (render_letter_html(answers, sections_from_answers(answers), None, date(2026, 11, 27)),
+                 render_letter_markdown(answers, sections_from_answers(answers), None, date(2026, 11, 27))):
+        assert "rappel au 05 61 00 00 00" in text and "+33561000000" not in text
+        assert "néant" in text and ": aucun<" not in text and ": aucun\n" not in text

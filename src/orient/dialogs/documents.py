@@ -75,6 +75,8 @@ def _letter_context(
     return {
         "d": wanted,
         "sections": [s for s in sections if not s.get("hidden")],
+        "callback_phone": HNP.field("requester.callback_phone").display(
+            answers.get("requester.callback_phone")),  # 05 61 00 00 00, not +33561000000
         "birth_date": _display(sections, "patient.birth_date"),
         "sex": _display(sections, "patient.sex"),
         "commune": _display(sections, "patient.commune"),

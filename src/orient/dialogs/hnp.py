@@ -94,6 +94,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         "requester.mssante", "Messagerie sécurisée (MSSanté)", T.EMAIL, Req.O, S,
         "Quelle est l'adresse MSSanté du médecin ? (facultatif, Entrée pour passer)",
         "La messagerie sécurisée de santé permet d'échanger des documents médicaux en toute sécurité.",
+        rule=rules.mssante,
     ),
     # patient: Identité du patient
     FieldSpec(

@@ -134,6 +134,26 @@ def diastolic(value: int, ctx: RuleContext) -> tuple[Any, list[Warning]]:
 NO_ALLERGY = "aucune allergie connue"
 
 
+PERSONAL_MAIL = frozenset({
+    "gmail.com", "yahoo.fr", "yahoo.com", "hotmail.fr", "hotmail.com", "outlook.fr", "outlook.com",
+    "live.fr", "orange.fr", "wanadoo.fr", "free.fr", "sfr.fr", "laposte.net", "icloud.com",
+    "aol.com", "neuf.fr", "bbox.fr", "protonmail.com", "proton.me",
+})
+
+
+def mssante(value: str, ctx: RuleContext) -> tuple[Any, list[Warning]]:
+    """Kept (the spec asks an address), but a personal mailbox is said not to be MSSanté."""
+    domain = str(value).rpartition("@")[2].casefold()
+    if domain in PERSONAL_MAIL:
+        return value, [Warning(
+            "requester.mssante", "not_mssante",
+            f"« {domain} » est une messagerie personnelle, pas une messagerie sécurisée de santé "
+            "(MSSanté) : aucun document médical n'y sera adressé. Corrigez-la si vous avez une "
+            "adresse MSSanté (/modifier MSSanté).",
+        )]
+    return value, []
+
+
 def allergies(value: str, ctx: RuleContext) -> tuple[Any, list[Warning]]:
     if value.casefold() in {"aucune", "aucun", "aucune allergie", "aucune allergie connue"}:
         return NO_ALLERGY, []

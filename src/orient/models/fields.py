@@ -136,7 +136,8 @@ class FieldSpec:
         if self.type == FieldType.CHOICE:
             return self.option_label(value)
         if self.type == FieldType.MULTI:
-            return ", ".join(self.option_label(v) for v in value) or "aucun"
+            # "néant" (not "aucun"): it agrees with every label ("Précautions : néant")
+            return ", ".join(self.option_label(v) for v in value) or "néant"
         if self.type == FieldType.DATE:
             y, m, d = str(value).split("-")
             return f"{d}/{m}/{y}"

@@ -645,7 +645,7 @@ class ReferralScreen(OrientScreen):
         except (HubError, HubUnavailable) as exc:
             self.notify(self.problem(exc), severity="error")
             return
-        self.notify(f"Demande {REFERRAL_STATUS_FR[ReferralStatus(r['status'])]}.")
+        self.notify(f"Demande : {REFERRAL_STATUS_FR[ReferralStatus(r['status'])]}.")
         self.app.pop_screen()
 
 
@@ -736,6 +736,13 @@ class AcceptModal(ModalScreen[tuple[datetime, str] | None]):
         except ValueError:
             self.query_one("#error", Static).update(
                 f"« Date et heure d'admission » : « {when_text} » n'est pas accepté. Attendu : jj/mm/aaaa hh:mm.")
+            return
+        now = datetime.now().astimezone()
+        if not now - timedelta(minutes=1) <= when <= now + timedelta(hours=48):
+            # checked here too, so that the dialog stays open with what was typed
+            self.query_one("#error", Static).update(
+                f"« Date et heure d'admission » : le {when_text} n'est pas accepté. Attendu : entre "
+                f"maintenant et le {now + timedelta(hours=48):%d/%m/%Y %H:%M} (48 h).")
             return
         if not contact:
             self.query_one("#error", Static).update("« Contact » : une réponse est requise.")
