@@ -423,3 +423,17 @@ def test_french_messages_of_the_framework_errors(sqlite_target: Target) -> None:
     nul = t.env.call("GET", "/dossiers/a%00b", t.r.owner)
     assert (nul.status_code, detail_of(nul)) == (
         400, "Adresse invalide : caractère de contrôle dans le chemin."), nul.text
+
+
+def test_an_accepted_answer_comes_back_as_recorded(env: Env) -> None:
+    r = roles_for(env)
+    step = env.fill(r.owner, stop_before="request.specialty")
+    dossier = step["dossier_id"]
+    options = step["question"]["options"]
+    cardiology = next(i for i, (code, _) in enumerate(options, 1) if code == "cardiology")
+    chosen = env.ok("POST", f"/dossiers/{dossier}/answer", r.owner,
+                    json={"text": str(cardiology), "version": step["version"]})
+    assert chosen["ok"] and chosen["recorded"] == "Cardiologie"  # the option, not the number typed
+    refused = env.ok("POST", f"/dossiers/{dossier}/answer", r.owner,
+                     json={"text": "99", "version": chosen["version"]})
+    assert not refused["ok"] and refused["recorded"] is None

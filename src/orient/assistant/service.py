@@ -67,6 +67,7 @@ class Step:
     blocked_reason: str | None = None
     missing: list[str] = field(default_factory=list)
     progress: list[SectionProgress] = field(default_factory=list)
+    recorded: tuple[str, Any] | None = None  # (field, value) of the answer just accepted
 
 
 class SendError(ValueError):
@@ -142,6 +143,9 @@ class DossierService:
             blocked_reason=engine.blocked_reason(state),
             missing=engine.missing(state),
             progress=engine.progress(state, actor),
+            recorded=next(((e.field, state.answers[e.field]) for e in (out.events if out and out.ok else [])
+                           if e.kind in ("answer_accepted", "answer_changed") and e.field in state.answers),
+                          None),
         )
 
     def _asked(self, question: Question | None) -> list[Event]:

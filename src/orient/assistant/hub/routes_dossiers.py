@@ -76,7 +76,13 @@ def step_out(hub: Hub, step: Step) -> s.StepOut:
         duplicates=step.duplicates, blocked_reason=step.blocked_reason, missing=step.missing,
         progress=[s.ProgressOut(section=p.section, title=p.title, answered=p.answered, total=p.total)
                   for p in step.progress],
+        recorded=None if step.recorded is None else _recorded(hub, *step.recorded),
     )
+
+
+def _recorded(hub: Hub, field_id: str, value: Any) -> str:
+    spec = hub.service.dialog.field(field_id)
+    return _display(hub, field_id, value, spec.display(value))
 
 
 def shows_medical(actor: Actor) -> bool:

@@ -145,6 +145,7 @@ class StepOut(BaseModel):
     blocked_reason: str | None
     missing: list[str]
     progress: list[ProgressOut]
+    recorded: str | None = None  # the answer just accepted, as recorded ("1" -> its option)
 
 
 class DossierOut(BaseModel):

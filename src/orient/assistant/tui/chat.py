@@ -141,7 +141,8 @@ class ChatScreen(Screen[None]):
             return
         answer_input = self.query_one("#answer", Input)
         field = self.question["field"] if self.question else None
-        self.say(text if text.strip() else "(passée)", "user", field)
+        # the answer as recorded ("1" shows as its option, a commune's code as its name)
+        self.say(step.get("recorded") or (text if text.strip() else "(passée)"), "user", field)
         answer_input.value = ""
         self.show_error("")
         self.show_step(step)
