@@ -7,13 +7,13 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import and_, bindparam, delete, exists, insert, or_, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
-from orient.assistant.store.tables import AnswerRow, DossierRow
+from orient.assistant.store.tables import AnswerRow, DossierRow, ReferralRow
 from orient.models.dossier import DossierState, Signature
-from orient.models.lifecycle import DossierStatus
+from orient.models.lifecycle import DossierStatus, ReferralStatus
 from orient.models.text import strip_accents
 
 
@@ -137,6 +137,9 @@ def save(
 
 
 OPEN_STATUSES = tuple(s.value for s in DossierStatus if s != DossierStatus.SENT)
+# a sent dossier is still open while one of its referrals may yet bring the patient in
+PENDING_REFERRALS = tuple(r.value for r in (ReferralStatus.SENT, ReferralStatus.READ,
+                                            ReferralStatus.INFO_REQUESTED, ReferralStatus.ACCEPTED))
 
 
 def _fold(value: Any) -> str:
@@ -144,15 +147,20 @@ def _fold(value: Any) -> str:
 
 
 def find_duplicates(session: Session, dossier_id: str, traits: dict[str, Any]) -> list[str]:
-    """Other open dossiers with the same birth name, first first-name, birth date and sex."""
+    """Other open dossiers with the same birth name, first first-name, birth date and sex: not
+    sent yet, or sent with a referral still pending (a second request for a patient already on
+    the way to a ward is the duplicate that matters most)."""
     name = traits.get("patient.birth_name")
+    pending = exists().where(ReferralRow.dossier_id == DossierRow.id,  # type: ignore[arg-type]
+                             ReferralRow.status.in_(PENDING_REFERRALS))  # type: ignore[attr-defined]
     rows = session.exec(
         select(AnswerRow.dossier_id)
         .join(DossierRow, DossierRow.id == AnswerRow.dossier_id)  # type: ignore[arg-type]
         .where(AnswerRow.field_id == "patient.birth_name")
         .where(AnswerRow.value_json == json.dumps(name, ensure_ascii=False))
         .where(AnswerRow.dossier_id != dossier_id)
-        .where(DossierRow.status.in_(OPEN_STATUSES))  # type: ignore[attr-defined]
+        .where(or_(DossierRow.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
+                   and_(DossierRow.status == DossierStatus.SENT.value, pending)))  # type: ignore[arg-type]
     ).all()
     found = []
     for other_id in rows:
