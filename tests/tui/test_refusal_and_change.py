@@ -11,6 +11,7 @@ from typing import Any
 from textual.pilot import Pilot
 from tui_helpers import (
     SIZE,
+    answer_all,
     answer_value,
     bubble_texts,
     burst,
@@ -129,6 +130,29 @@ def test_refusal_then_correct_answer_then_condition_switch(tmp_path: Path) -> No
             assert "aucune question de ce nom" in error_text(screen)
             assert answer_value(screen) == "/modifier n'existe pas"
             assert field_of(pilot) == "request.specialty"
+
+    try:
+        run(scenario())
+    finally:
+        embedded.close()
+
+
+def test_without_consent_the_end_does_not_offer_to_sign(tmp_path: Path) -> None:
+    embedded = make_embedded(tmp_path)
+    answers = {**scenario_answers("doctor_full.json"), "consent.patient_informed": ["non"]}
+
+    async def scenario() -> None:
+        app = make_app(embedded, tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_chat(pilot, "1", "n")
+            await answer_all(pilot, answers)
+            said = bubble_texts(screen, "assistant")[-1]
+            assert "ne peut pas être signé" in said and "/modifier accord" in said, said
+            assert "F8" not in said
+            # /modifier accord finds the question again
+            await type_and_enter(pilot, "/modifier accord")
+            assert screen.question is not None
+            assert screen.question["field"] == "consent.patient_informed"
 
     try:
         run(scenario())

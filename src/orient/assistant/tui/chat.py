@@ -217,6 +217,10 @@ class ChatScreen(Screen[None]):
         elif self.status == DossierStatus.SENT.value:
             self.say("Dossier envoyé : ses demandes se suivent sur le tableau de bord (Échap, puis "
                      "d). F6 : récapitulatif · F7 : ajouter une unité si aucune ne répond.")
+        elif any(w["code"] == "no_consent" for w in step.get("warnings", [])):
+            # complete, but it cannot be signed: never "ready to sign, F8" in the same breath
+            self.say("Questions terminées, mais sans l'accord du patient le dossier ne peut pas être "
+                     "signé. Une fois l'accord obtenu : /modifier accord.")
         elif self.status in (DossierStatus.READY.value, DossierStatus.SIGNED.value):
             self.say(f"Questions terminées (dossier « {DOSSIER_STATUS_FR[DossierStatus(self.status)]} »). "
                      "F6 : récapitulatif · F7 : unités proposées · F8 : signer et envoyer.")
