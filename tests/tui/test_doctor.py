@@ -73,6 +73,11 @@ def test_doctor_full_referral_by_keys(tmp_path: Path) -> None:
             await pilot.press("f8")
             await settle(pilot)
             assert isinstance(app.screen, SignScreen)
+            # where it will go, by name, before the code is typed
+            going = app.screen.query_one("#state")
+            await wait_until(pilot, lambda: "Signer puis envoyer à" in str(going.render()),
+                             what="the units named")
+            assert str(going.render()).count("Cardiologie — ") == 2
             await type_and_enter(pilot, DOCTOR_CODE)
             assert chat(pilot) is screen
             last = bubble_texts(screen, "assistant")[-1]

@@ -148,13 +148,25 @@ def read(dossier_id: str, request: Request, who: Principal = Depends(FILLERS)) -
     medical = shows_medical(actor)
     hub.service.record(actor, dossier_id, "dossier_read",
                        "volet médical inclus" if medical else "volet médical masqué")
+    chosen = hub.service.chosen(actor, dossier_id)
     return s.DossierOut(
         id=state.id, status=state.status.value, version=state.version, owner_rpps=state.owner_rpps,
         answers=visible_answers(state.answers, actor), medical_hidden=not medical,
         missing=step.missing, blocked_reason=step.blocked_reason, signed=state.signature is not None,
         signed_at=state.signature.at if state.signature else None,
-        chosen_units=hub.service.chosen(actor, dossier_id), question=question_out(hub, step.question),
+        chosen_units=chosen, chosen_labels=[_unit_label(hub, u) for u in chosen],
+        question=question_out(hub, step.question),
     )
+
+
+def _unit_label(hub: Hub, unit_id: str) -> str:
+    """"Cardiologie — HOPITAL PURPAN CHU TOULOUSE": where the referral will go, in words."""
+    index = hub.service.directory()
+    unit = index.units.get(unit_id)
+    if unit is None:
+        return unit_id
+    est = index.establishments.get(unit.finess)
+    return f"{unit.name} — {est.name}" if est else unit.name
 
 
 @router.post("/{dossier_id}/answer", response_model=s.StepOut)

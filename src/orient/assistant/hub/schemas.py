@@ -160,6 +160,7 @@ class DossierOut(BaseModel):
     signed: bool
     signed_at: str | None = None
     chosen_units: list[str]
+    chosen_labels: list[str] = []  # the chosen units in words: "Cardiologie — HOPITAL PURPAN ..."
     question: QuestionOut | None
 
 

@@ -284,11 +284,13 @@ class SignScreen(ModalScreen[str | None]):
         view = await self.orient.client.dossier(self.dossier_id)
         self.version = view["version"]
         state = self.query_one("#state", Static)
+        # where it will go, by name, before the code that sends it
+        going = "\n".join(f"  · {label}" for label in view.get("chosen_labels") or view["chosen_units"])
         if view["signed"]:
-            state.update("Dossier déjà signé : Entrée pour envoyer aux unités choisies.")
+            state.update(f"Dossier déjà signé : Entrée pour l'envoyer à\n{going}")
             self.query_one("#code", Input).placeholder = "Entrée pour envoyer"
         else:
-            state.update(f"Unités choisies : {len(view['chosen_units'])}. Tapez votre code puis Entrée.")
+            state.update(f"Signer puis envoyer à :\n{going}\nTapez votre code puis Entrée.")
         self.signed = view["signed"]
         self.units = len(view["chosen_units"])
         if not self.units:
