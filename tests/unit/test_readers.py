@@ -733,3 +733,18 @@ def test_reader_survives_hostile_input(
 def test_reader_refuses_non_string(name: str, reader: Callable[[str], Any]) -> None:
     with pytest.raises(ReadError):
         reader(None)  # type: ignore[arg-type]
+
+
+TIMING = [("today", "Aujourd'hui"), ("within_24h", "Sous 24 h"), ("within_48h", "Sous 48 h")]
+
+
+@pytest.mark.parametrize(("raw", "code"), [("48h", "within_48h"), ("48 h", "within_48h"),
+                                           ("24H", "within_24h"), ("sous 48h", "within_48h")])
+def test_read_choice_a_quantity_names_the_option_it_ends(raw: str, code: str) -> None:
+    assert read_choice(raw, TIMING) == code
+
+
+@pytest.mark.parametrize("raw", ["24", "72h", "h", "heures"])
+def test_read_choice_other_quantities_are_refused(raw: str) -> None:
+    with pytest.raises(ReadError):
+        read_choice(raw, TIMING)

@@ -56,8 +56,8 @@ SPECIALTIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 SPECIALTY_ACTIVITIES = {code: acts for code, _, acts in SPECIALTIES}
 
 BEYOND_48H = (
-    "Au-delà de 48 h, la demande ne relève pas de l'HNP : "
-    "programmez une hospitalisation ou une consultation."
+    "Une HNP est une admission dans les 48 h au plus ; pour plus tard, programmez une "
+    "hospitalisation ou une consultation."
 )
 
 

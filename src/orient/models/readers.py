@@ -393,6 +393,9 @@ def _choose(
         )
     if key:
         found = [i for i, (_, label) in enumerate(options) if _key(label).startswith(key)]
+        if not found and any(c.isdigit() for c in key):
+            # a quantity alone names the option it ends: "48h" is "Sous 48 h"
+            found = [i for i, (_, label) in enumerate(options) if _key(label).endswith(key)]
         if len(found) == 1:
             return options[found[0]][0]
         if found:
