@@ -159,8 +159,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         cold_start(ORIENT_START, folder / "warm.db")  # file-system caches, like a second start
-        orient = [cold_start(ORIENT_START, folder / f"s{i}.db") for i in range(args.starts)]
-        bare = [cold_start(BARE_START, folder / "bare.db") for _ in range(args.starts)]
+        orient, bare = [], []
+        for i in range(args.starts):  # interleaved: the machine's speed drifts during a run
+            orient.append(cold_start(ORIENT_START, folder / f"s{i}.db"))
+            bare.append(cold_start(BARE_START, folder / "bare.db"))
         latencies = asyncio.run(answer_latency(folder / "chat.db"))
     o, b = statistics.median(orient), statistics.median(bare)
     ms = sorted(x * 1000 for x in latencies)

@@ -65,7 +65,8 @@ def _establishment(row: object, same: dict[str, str]) -> Establishment:
 def _unit(row: object, same: dict[str, str]) -> Unit:
     shared = same.setdefault
     return Unit(
-        id=row.id, finess=shared(row.finess, row.finess), name=row.name,  # type: ignore[attr-defined]
+        id=row.id, finess=shared(row.finess, row.finess),  # type: ignore[attr-defined]
+        name=shared(row.name, row.name),  # type: ignore[attr-defined]
         activities=tuple(shared(a, a) for a in row.activities.split(",") if a),  # type: ignore[attr-defined]
         age_min=row.age_min, age_max=row.age_max,  # type: ignore[attr-defined]
         direct_admission=row.direct_admission,  # type: ignore[attr-defined]
@@ -73,14 +74,14 @@ def _unit(row: object, same: dict[str, str]) -> Unit:
         bariatric_beds=row.bariatric_beds,  # type: ignore[attr-defined]
         availability=Availability(row.availability),  # type: ignore[attr-defined]
         availability_at=shared(row.availability_at, row.availability_at),  # type: ignore[attr-defined]
-        phone=row.phone, demo=row.demo,  # type: ignore[attr-defined]
+        phone=row.phone and shared(row.phone, row.phone), demo=row.demo,  # type: ignore[attr-defined]
     )
 
 
 def load_index(session: Session) -> DirectoryIndex:
     """The matching index over the store's directory (loading the shipped data on first use).
-    Strings repeated across rows (FINESS numbers, activity codes, categories, communes,
-    declaration times) are kept once: the database gives a new string for each row."""
+    Strings repeated across rows (FINESS numbers, unit names, activity codes, categories,
+    communes, phones, declaration times) are kept once: the database gives a new string for each row."""
     ensure_directory(session)
     conn = session.connection()
     same: dict[str, str] = {}

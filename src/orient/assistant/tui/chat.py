@@ -193,8 +193,9 @@ class ChatScreen(Screen[None]):
 
     def show_step(self, step: dict[str, Any]) -> None:
         self.version = step["version"]
-        self.status = step["status"]
-        self.refresh_bindings()
+        if step["status"] != self.status:
+            self.status = step["status"]
+            self.refresh_bindings()  # F7/F8 depend on it (only then: it rebuilds the footer)
         for warning in step.get("warnings", []):
             self.say(f"⚠ {warning['message']}", "warning")
         if step.get("progress"):
@@ -377,8 +378,10 @@ class ChatScreen(Screen[None]):
                 view = await self.orient.client.dossier(self.dossier_id)
             except (HubError, HubUnavailable):
                 return
-            self.version, self.status = view["version"], view["status"]
-            self.refresh_bindings()
+            self.version = view["version"]
+            if view["status"] != self.status:
+                self.status = view["status"]
+                self.refresh_bindings()
 
     def action_home(self) -> None:
         self.app.pop_screen()
