@@ -153,7 +153,7 @@ def find_duplicates(session: Session, dossier_id: str, traits: dict[str, Any]) -
     name = traits.get("patient.birth_name")
     pending = exists().where(ReferralRow.dossier_id == DossierRow.id,  # type: ignore[arg-type]
                              ReferralRow.status.in_(PENDING_REFERRALS))  # type: ignore[attr-defined]
-    rows = session.exec(
+    candidates = (
         select(AnswerRow.dossier_id)
         .join(DossierRow, DossierRow.id == AnswerRow.dossier_id)  # type: ignore[arg-type]
         .where(AnswerRow.field_id == "patient.birth_name")
@@ -161,18 +161,26 @@ def find_duplicates(session: Session, dossier_id: str, traits: dict[str, Any]) -
         .where(AnswerRow.dossier_id != dossier_id)
         .where(or_(DossierRow.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
                    and_(DossierRow.status == DossierStatus.SENT.value, pending)))  # type: ignore[arg-type]
-    ).all()
-    found = []
-    for other_id in rows:
-        other = load(session, other_id).answers
-        same = (
-            other.get("patient.birth_date") == traits.get("patient.birth_date")
-            and other.get("patient.sex") == traits.get("patient.sex")
-            and _first(other.get("patient.first_names")) == _first(traits.get("patient.first_names"))
-        )
-        if same:
-            found.append(other_id)
-    return found
+    )
+    # the other traits of every candidate in one query (loading each whole dossier made an
+    # answer slower with every namesake in the database)
+    others: dict[str, dict[str, Any]] = {}
+    for other_id, field_id, value_json in session.exec(
+        select(AnswerRow.dossier_id, AnswerRow.field_id, AnswerRow.value_json)
+        .where(AnswerRow.dossier_id.in_(candidates))  # type: ignore[attr-defined]
+        .where(AnswerRow.field_id.in_(_OTHER_TRAITS))  # type: ignore[attr-defined]
+        .where(AnswerRow.skipped == False)  # skipped ones: no answer, as load() reads them
+    ).all():
+        others.setdefault(other_id, {})[field_id] = json.loads(value_json or "null")
+    return sorted(
+        other_id for other_id, other in others.items()
+        if other.get("patient.birth_date") == traits.get("patient.birth_date")
+        and other.get("patient.sex") == traits.get("patient.sex")
+        and _first(other.get("patient.first_names")) == _first(traits.get("patient.first_names"))
+    )
+
+
+_OTHER_TRAITS = ("patient.birth_date", "patient.sex", "patient.first_names")
 
 
 def _first(first_names: Any) -> str:
