@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import SelectionList
 from tui_helpers import (
     SIZE,
     answer_all,
@@ -153,6 +154,38 @@ def test_without_consent_the_end_does_not_offer_to_sign(tmp_path: Path) -> None:
             await type_and_enter(pilot, "/modifier accord")
             assert screen.question is not None
             assert screen.question["field"] == "consent.patient_informed"
+
+    try:
+        run(scenario())
+    finally:
+        embedded.close()
+
+
+def test_enter_on_the_red_flags_list_with_nothing_ticked_records_nothing(tmp_path: Path) -> None:
+    embedded = make_embedded(tmp_path)
+
+    async def scenario() -> None:
+        app = make_app(embedded, tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_chat(pilot, "1", "n")
+            assert screen.question is not None and screen.question["field"] == "request.red_flags"
+            multi = screen.query_one("#multi", SelectionList)
+            await pilot.press("shift+tab")  # from the answer field to the list of signs
+            await settle(pilot)
+            assert multi.has_focus
+            await pilot.press("down", "enter")  # a sign highlighted, none ticked
+            await settle(pilot)
+            # never "aucun" by default: the question stays, with what to do
+            assert screen.question["field"] == "request.red_flags"
+            assert "Rien n'est coché" in error_text(screen) and "« aucun »" in error_text(screen)
+            assert not bubble_texts(screen, "user")
+            # Space ticks the highlighted sign; Enter then records it
+            await pilot.press("shift+tab")  # back to the list (the message sent focus to the field)
+            await settle(pilot)
+            assert multi.has_focus
+            await pilot.press("space", "enter")
+            await settle(pilot)
+            assert bubble_texts(screen, "user")[-1] == "Instabilité hémodynamique"
 
     try:
         run(scenario())
