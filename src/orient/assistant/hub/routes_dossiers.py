@@ -17,7 +17,7 @@ from orient.assistant.service import Step
 from orient.assistant.store import accounts
 from orient.assistant.store.dossiers import NotFound, StaleWrite, load
 from orient.assistant.store.tables import DelegationRow, DossierRow
-from orient.dialogs.hnp import patient_label
+from orient.dialogs.hnp import HNP, patient_label
 from orient.models.users import Actor, Role, Scope
 
 router = APIRouter(prefix="/dossiers", tags=["dossiers"])
@@ -127,6 +127,8 @@ def list_dossiers(request: Request, who: Principal = Depends(FILLERS)) -> list[s
             out.append(s.DossierSummary(id=row.id, status=row.status, version=row.version,
                                         patient=patient_label(answers) or "(patient non renseigné)",
                                         patient_name=patient_label(answers, born=False),
+                                        patient_born=HNP.field("patient.birth_date").display(
+                                            answers.get("patient.birth_date")),
                                         updated_at=row.updated_at))
         return out
 

@@ -170,6 +170,7 @@ class DossierSummary(BaseModel):
     version: int
     patient: str  # names and birth date: "MARTIN Jeanne Marie, née le 12/03/1938"
     patient_name: str = ""  # the names alone
+    patient_born: str = ""  # the birth date alone, dd/mm/yyyy
     updated_at: datetime
 
 

@@ -448,9 +448,8 @@ class DashboardScreen(LiveTable):
         # each dossier (the newest first, as listed), then its referrals under it
         for key, d in self.dossiers.items():
             # the names in bold, the birth date in the next column (the detail line says it all)
-            name = d.get("patient_name") or d["patient"]
-            born = d["patient"].rpartition(" le ")[2] if d["patient"] != name else ""
-            table.add_row(Text(name, style="bold"), born,
+            table.add_row(Text(d.get("patient_name") or d["patient"], style="bold"),
+                          d.get("patient_born", ""),
                           DOSSIER_STATUS_SHORT[DossierStatus(d["status"])], "", "", "", key=key)
             for r in sent_for.pop(d["id"], []):
                 self._add_referral(table, r)
