@@ -12,7 +12,7 @@ from orient.assistant.engine import Question
 from orient.assistant.hub import schemas as s
 from orient.assistant.hub.app import Conflict, Forbidden, Hub, hub_of, model_response, require
 from orient.assistant.hub.auth import Principal
-from orient.assistant.hub.views import referral_out
+from orient.assistant.hub.views import referral_out, unit_label
 from orient.assistant.service import Step
 from orient.assistant.store import accounts
 from orient.assistant.store.dossiers import NotFound, StaleWrite, load
@@ -156,19 +156,9 @@ def read(dossier_id: str, request: Request, who: Principal = Depends(FILLERS)) -
         answers=visible_answers(state.answers, actor), medical_hidden=not medical,
         missing=step.missing, blocked_reason=step.blocked_reason, signed=state.signature is not None,
         signed_at=state.signature.at if state.signature else None,
-        chosen_units=chosen, chosen_labels=[_unit_label(hub, u) for u in chosen],
+        chosen_units=chosen, chosen_labels=[unit_label(hub, u) for u in chosen],
         question=question_out(hub, step.question),
     )
-
-
-def _unit_label(hub: Hub, unit_id: str) -> str:
-    """"Cardiologie — HOPITAL PURPAN CHU TOULOUSE": where the referral will go, in words."""
-    index = hub.service.directory()
-    unit = index.units.get(unit_id)
-    if unit is None:
-        return unit_id
-    est = index.establishments.get(unit.finess)
-    return f"{unit.name} — {est.name}" if est else unit.name
 
 
 @router.post("/{dossier_id}/answer", response_model=s.StepOut)

@@ -11,12 +11,26 @@ from orient.assistant.store.tables import ReferralRow
 
 if TYPE_CHECKING:
     from orient.assistant.hub.app import Hub
+    from orient.models.directory import Establishment, Unit
+
+
+def unit_and_establishment(hub: Hub, unit_id: str) -> tuple[Unit | None, Establishment | None]:
+    """A unit of the directory and its establishment (None where unknown)."""
+    index = hub.service.directory()
+    unit = index.units.get(unit_id)
+    return unit, index.establishments.get(unit.finess) if unit else None
+
+
+def unit_label(hub: Hub, unit_id: str) -> str:
+    """"Cardiologie — HOPITAL PURPAN CHU TOULOUSE": where a referral goes, in words."""
+    unit, est = unit_and_establishment(hub, unit_id)
+    if unit is None:
+        return unit_id
+    return f"{unit.name} — {est.name}" if est else unit.name
 
 
 def referral_out(hub: Hub, r: ReferralRow, now: datetime) -> s.ReferralOut:
-    index = hub.service.directory()
-    unit = index.units.get(r.unit_id)
-    est = index.establishments.get(unit.finess) if unit else None
+    unit, est = unit_and_establishment(hub, r.unit_id)
     sent = aware(r.sent_at)
     assert sent is not None
     end = aware(r.answered_at) or now
