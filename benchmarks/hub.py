@@ -88,7 +88,7 @@ WORKERS = "1"
 
 def start_server(url: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env = dict(os.environ)
     command = [shutil.which("orient") or "", "serve"] if shutil.which("orient") else \
         [sys.executable, "-m", "orient.assistant.cli", "serve"]
     proc = subprocess.Popen([*command, "--db", url, "--port", str(port), "--workers", WORKERS], env=env,

@@ -71,7 +71,7 @@ Bare().run(headless=True)
 
 def cold_start(snippet: str, db: Path) -> float:
     """Seconds from launching the command to its first screen drawn (interpreter start included)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env = dict(os.environ)
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", snippet, str(db)], stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True, env=env)

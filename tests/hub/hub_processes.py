@@ -1,6 +1,6 @@
 """Running the `orient` command for real: `orient serve` as a process on a free port, and the
 account commands. The installed `orient` script is used when there is one; otherwise
-`python -m orient.assistant.cli` with PYTHONPATH=src (this working tree's code either way)."""
+`python -m orient.assistant.cli` of the same interpreter (the installed package either way)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ import httpx
 from orient.assistant import replay
 
 ROOT = Path(__file__).resolve().parents[2]
-SRC = ROOT / "src"
 SCENARIO = ROOT / "tests" / "scenarios" / "doctor_full.json"
 TOKEN = re.compile(r"Jeton d'accès \(affiché une seule fois, à conserver\) : (orient_[A-Za-z0-9_-]+)")
 PATIENT = "ZORGLUBIENNE"  # a birth name that must never reach a log
@@ -36,7 +35,6 @@ def command() -> list[str]:
 
 def environment() -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(SRC), *filter(None, [env.get("PYTHONPATH")])])
     env.pop("ORIENT_HUB_DB", None)
     return env
 

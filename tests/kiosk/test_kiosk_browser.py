@@ -43,8 +43,7 @@ def kiosk(tmp_path: Path):  # type: ignore[no-untyped-def]
     except ImportError:
         unavailable("playwright (Python) is not installed")
     port = free_port()
-    env = {**os.environ, "TMPDIR": str(tmp_path), "HOME": str(tmp_path),
-           "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH", "")) if p)}
+    env = {**os.environ, "TMPDIR": str(tmp_path), "HOME": str(tmp_path)}
     proc = subprocess.Popen([*orient_command(), "kiosk", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 30

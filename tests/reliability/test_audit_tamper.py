@@ -26,7 +26,6 @@ from orient.models.dossier import value_hash
 
 HERE = Path(__file__).resolve().parent
 SCENARIOS = HERE.parent / "scenarios"
-SRC = HERE.parent.parent / "src"
 COLUMNS = ["seq", "at", "actor", "role", "delegation_id", "dossier_id", "field_id", "event",
            "value_hash", "detail", "prev_hash", "hash"]
 
@@ -50,7 +49,6 @@ def run_verify(db: Path | str, *, in_process: bool = False) -> subprocess.Comple
                 code = int(exc.code or 0)
         return subprocess.CompletedProcess(["orient"], code, out.getvalue(), err.getvalue())
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH", "")) if p)
     return subprocess.run(verify_command(str(db)), capture_output=True, text=True, env=env,
                           timeout=60, check=False)
 

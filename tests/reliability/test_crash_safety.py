@@ -35,7 +35,6 @@ pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="SIGKILL 
 HERE = Path(__file__).resolve().parent
 CHILD = HERE / "crash_child.py"
 SCENARIO = HERE.parent / "scenarios" / "doctor_full.json"
-SRC = HERE.parent.parent / "src"
 PREFILLED = {"requester.name", "requester.rpps"}
 SKIP = object()  # an optional field skipped with ""
 WAIT = 20.0  # seconds: generous, a child normally reports within a second
@@ -99,7 +98,6 @@ class Child:
 
     def __init__(self, db: Path, *args: str) -> None:
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH", "")) if p)
         env["PYTHONUNBUFFERED"] = "1"
         self.stderr_path = db.with_suffix(f".{time.monotonic_ns()}.stderr")
         self._stderr = self.stderr_path.open("wb")

@@ -1,4 +1,4 @@
-"""The client's outbox (src/orient/assistant/client.py): a send records its idempotency key in a
+"""The client's outbox (assistant/client.py): a send records its idempotency key in a
 local JSON file before the first attempt and keeps it until the hub has answered.
 
 Owner-only file (0600), survives a restart, kept after 5xx, timeouts and lost replies, removed

@@ -20,7 +20,7 @@ from orient.assistant.directory.matching import BAND_FR
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "tests" / "scenarios"
-FINESS_CSV = ROOT / "src" / "orient" / "assistant" / "directory" / "data" / "finess_hospitals_fr_2020.csv"
+FINESS_CSV = ROOT / "assistant" / "directory" / "data" / "finess_hospitals_fr_2020.csv"
 PROPOSAL_KEYS = {"unit_id", "finess", "establishment", "unit", "specialty", "distance_km",
                  "availability", "demo", "reasons"}
 TOULOUSE_CARDIO = ("--specialty", "cardiology", "--commune", "Toulouse", "--age", "80")
@@ -33,7 +33,6 @@ def orient_command() -> list[str]:
 
 def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT / "src"), env.get("PYTHONPATH", "")) if p)
     return subprocess.run([*orient_command(), *map(str, args)], check=False, cwd=ROOT, env=env,
                           capture_output=True, text=True, encoding="utf-8", timeout=120)
 

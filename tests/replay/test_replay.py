@@ -43,9 +43,6 @@ def orient_command() -> list[str]:
 
 def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(ROOT / "src"), env.get("PYTHONPATH", "")) if p
-    )
     return subprocess.run(
         [*orient_command(), *map(str, args)], cwd=ROOT, env=env, check=False, capture_output=True,
         text=True, encoding="utf-8", timeout=120,

@@ -1,4 +1,4 @@
-"""Helpers for the Pilot tests of the Textual app (src/orient/assistant/tui).
+"""Helpers for the Pilot tests of the Textual app (assistant/tui).
 
 The tests drive the app by keys only; they read the state (the ChatScreen's current question,
 the transcript's bubbles, #error) to know what to type next and to check the outcome.

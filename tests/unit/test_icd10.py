@@ -1,5 +1,5 @@
 """ICD-10 in French: code checks, display labels (fragments after their parent) and proposals for
-a free-text diagnosis, against the shipped table (src/orient/assistant/directory/data/icd10/)."""
+a free-text diagnosis, against the shipped table (assistant/directory/data/icd10/)."""
 
 from __future__ import annotations
 

@@ -1,1 +1,0 @@
-"""Orient: HNP referral assistant."""
