@@ -68,3 +68,15 @@ def test_the_tui_reaches_data_through_the_client_only() -> None:
         if bad:
             offenders[str(path.relative_to(ROOT))] = sorted(bad)
     assert offenders == {}
+
+
+def test_the_directory_parses_and_the_store_writes() -> None:
+    """directory/ (communes, establishments, matching, the ROR parser) reads files and builds
+    models; it never imports the store, which writes them (store/directory.py)."""
+    offenders = {}
+    for path in (ROOT / "assistant" / "directory").rglob("*.py"):
+        bad = {m for m in _imports(path)
+               if m.startswith(("orient.assistant.store", "sqlmodel", "sqlalchemy"))}
+        if bad:
+            offenders[str(path.relative_to(ROOT))] = sorted(bad)
+    assert offenders == {}
