@@ -25,8 +25,10 @@ class AccountError(ValueError):
 
 def add_user(session: Session, *, role: str, name: str, rpps: str | None = None,
              code: str | None = None, unit_ids: list[str] | None = None, by: str = "cli",
-             now: datetime | None = None) -> tuple[str, str]:
-    """Create a user and a first token; returns (user id, token shown once)."""
+             now: datetime | None = None, delivery: str | None = "out_of_band",
+             session_id: str | None = None) -> tuple[str, str | None]:
+    """Create a user and, unless `delivery` is None, a first token delivered that way; returns
+    (user id, token shown once or None). `session_id`: the creator's token id, for the audit."""
     now = now or datetime.now(UTC)
     unit_ids = list(unit_ids or [])
     name = " ".join(name.split())
@@ -58,16 +60,22 @@ def add_user(session: Session, *, role: str, name: str, rpps: str | None = None,
     session.flush()
     for unit_id in dict.fromkeys(unit_ids):
         session.add(UserUnitRow(user_id=user_id, unit_id=unit_id))
-    _, token = issue_token(session, user_id, now=now, label="création")
-    audit.append(session, [audit.AuditRecord(event="user_created", actor=by, role="admin",
-                                             detail=f"{user_id}: {role}")], at=now)
+    records = [audit.AuditRecord(event="user_created", actor=by, role="admin", detail=f"{user_id}: {role}",
+                                 session_id=session_id)]
+    token = None
+    if delivery is not None:
+        token_id, token = issue_token(session, user_id, now=now, label="création", delivery=delivery,
+                                      issued_by=by)
+        records.append(audit.AuditRecord(event="token_issued", actor=by, role="admin", session_id=session_id,
+                                         detail=f"{user_id}: {token_id} ({delivery})"))
+    audit.append(session, records, at=now)
     session.commit()
     return user_id, token
 
 
 def delegate(session: Session, *, doctor_rpps: str, secretary: str, scopes: list[str],
              until_text: str | None = None, until: datetime | None = None, by: str,
-             now: datetime | None = None) -> tuple[str, list[str], datetime]:
+             now: datetime | None = None, session_id: str | None = None) -> tuple[str, list[str], datetime]:
     """A doctor's delegation to a secretary (named by id or by name)."""
     now = now or datetime.now(UTC)
     bad = [sc for sc in scopes if sc not in SCOPES]
@@ -98,6 +106,27 @@ def delegate(session: Session, *, doctor_rpps: str, secretary: str, scopes: list
                               scopes=",".join(chosen), valid_from=now, valid_to=until, created_by=by))
     audit.append(session, [audit.AuditRecord(event="delegation_created", actor=by, role="admin",
                                              delegation_id=delegation_id,
-                                             detail=f"{doctor_rpps}->{found.id}: {','.join(chosen)}")], at=now)
+                                             detail=f"{doctor_rpps}->{found.id}: {','.join(chosen)}",
+                                             session_id=session_id)], at=now)
     session.commit()
     return delegation_id, chosen, until
+
+
+def new_token(session: Session, user_ref: str, *, by: str = "cli", now: datetime | None = None) -> tuple[str, str, str]:
+    """A new token for a user named by id or by name, delivered out of band (printed once on the
+    server's machine by `orient users token`): (user id, token id, token)."""
+    now = now or datetime.now(UTC)
+    found = session.get(UserRow, user_ref)
+    if found is None:
+        matches = session.exec(select(UserRow).where(UserRow.name == " ".join(user_ref.split()))).all()
+        if len(matches) > 1:
+            raise AccountError(f"Plusieurs comptes s'appellent « {user_ref} » : donnez l'identifiant.")
+        found = matches[0] if matches else None
+    if found is None:
+        raise AccountError(f"Compte inconnu : « {user_ref} ».")
+    token_id, token = issue_token(session, found.id, now=now, label="hors ligne", delivery="out_of_band",
+                                  issued_by=by)
+    audit.append(session, [audit.AuditRecord(event="token_issued", actor=by, role="admin",
+                                             detail=f"{found.id}: {token_id} (out_of_band)")], at=now)
+    session.commit()
+    return found.id, token_id, token

@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", default="8000", help="port (8000 par défaut)")
     serve.add_argument("--db", help="base de données (URL SQLAlchemy ou fichier)")
     serve.add_argument("--workers", default="1", help="processus du hub (1 par défaut)")
+    serve.add_argument("--keys", help="dossier des clés d'audit de cette base (ou variable ORIENT_KEYS ; "
+                       "par défaut à côté d'un fichier SQLite)")
 
     kiosk = sub.add_parser("kiosk", help="démonstration dans un navigateur (textual-serve)")
     kiosk.add_argument("--port", default="8080", help="port sur 127.0.0.1 (8080 par défaut)")
@@ -100,8 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="journal d'audit")
     audit_sub = audit.add_subparsers(dest="audit_command", parser_class=_Parser, required=True)
-    verify = audit_sub.add_parser("verify", help="vérifier la chaîne d'empreintes du journal")
+    verify = audit_sub.add_parser("verify", help="vérifier la chaîne d'empreintes du journal, ses points "
+                                  "de contrôle et les réponses des dossiers signés")
     verify.add_argument("--db", help="base de données (URL SQLAlchemy ou fichier)")
+    from orient.assistant import cli_security
+
+    cli_security.add_commands(users_sub, audit_sub)
     return parser
 
 
@@ -174,6 +180,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not args.workers.isdigit() or not 1 <= int(args.workers) <= 64:
         sys.stderr.write(f"orient serve : --workers « {args.workers} » : un nombre entre 1 et 64 est attendu.\n")
         return EXIT_USAGE
+    if args.keys:
+        from orient.assistant.store.keys import KEYS_VARIABLE
+
+        os.environ[KEYS_VARIABLE] = str(Path(args.keys).expanduser().resolve())  # the workers' too
     try:
         open_engine(args.db).dispose()  # creates or upgrades the schema once, before the workers
     except DatabaseError as exc:
@@ -210,7 +220,8 @@ def cmd_users(args: argparse.Namespace) -> int:
         sys.stderr.write(f"orient users add : {exc}\n")
         return EXIT_USAGE
     sys.stdout.write(f"Compte créé : {user_id} ({args.role}).\n"
-                     f"Jeton d'accès (affiché une seule fois, à conserver) : {token}\n")
+                     f"Jeton d'accès (affiché une seule fois, à conserver) : {token}\n"
+                     "Ce jeton est remis hors ligne : transmettez-le à son titulaire seul.\n")
     return 0
 
 
@@ -254,7 +265,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
             result = verify(session)
     engine.dispose()
     if result.ok:
-        sys.stdout.write(result.message + "\n")
+        sys.stdout.write("\n".join([result.message, *result.notes]) + "\n")
         return 0
     sys.stdout.write(f"Journal d'audit altéré : {result.message}\n")
     return 1
@@ -347,6 +358,11 @@ def cmd_import_ror(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from orient.assistant import cli_security
+
+    done = cli_security.run(args)
+    if done is not None:
+        return done
     if args.command == "replay":
         return cmd_replay(args)
     if args.command == "serve":

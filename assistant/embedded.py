@@ -50,7 +50,7 @@ class Embedded:
         """A fresh short-lived token for a demo user."""
         with Session(self.engine) as session:
             _, token = issue_token(session, DEMO_ACCOUNTS[role].user_id, ttl=timedelta(hours=12),
-                                   label=label, now=self.hub.now())
+                                   label=label, now=self.hub.now(), delivery="embedded")
             session.commit()
         return token
 

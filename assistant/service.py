@@ -28,7 +28,7 @@ from orient.assistant.engine import (
     ReviewSection,
     SectionProgress,
 )
-from orient.assistant.store import accounts, audit, dossiers
+from orient.assistant.store import accounts, audit, code_lock, dossiers
 from orient.assistant.store import directory as directory_store
 from orient.assistant.store import referrals as referrals_store
 from orient.assistant.store.tables import ReferralRow
@@ -118,6 +118,7 @@ class DossierService:
             audit.AuditRecord(
                 event=e.kind, actor=actor.user_id, role=actor.role.value, dossier_id=dossier_id,
                 field_id=e.field, value=e.value, detail=e.detail, delegation_id=actor.delegation_id,
+                session_id=actor.session_id,
             )
             for e in events
         ]
@@ -216,10 +217,36 @@ class DossierService:
         return self._run(actor, dossier_id, lambda e, s: e.cancel_change(s, actor), base_version)
 
     def sign(self, actor: Actor, dossier_id: str, code: str, base_version: int | None = None) -> Step:
-        """The doctor signs what they saw: with `base_version`, a dossier changed since is refused."""
+        """The doctor signs what they saw: with `base_version`, a dossier changed since is refused.
+        The code is tried only once nothing else stands in the way, and it locks after wrong codes
+        in a row (store/code_lock.py): while locked even the right code is refused."""
         with Session(self.db) as session:
-            ok = bool(actor.rpps) and accounts.doctor_code_ok(session, actor.rpps or "", code)
-        return self._run(actor, dossier_id, lambda e, s: e.sign(s, actor, ok), base_version)
+            engine = self._engine(session)
+            state = self._load_for(session, actor, dossier_id)
+            if base_version is not None and base_version != state.version:
+                raise dossiers.StaleWrite()
+            now = self._now()
+            out = engine.sign(state, actor, True)
+            if out.ok and actor.rpps:  # the code decides: try it against the lock
+                tried = code_lock.attempt(session, actor.user_id,
+                                          accounts.doctor_code_ok(session, actor.rpps, code), now)
+                if not tried.ok:
+                    out = engine.sign(state, actor, False)
+                    out.message = tried.message
+                    if tried.locked_now is not None:
+                        out.events.append(Event("signing_code_locked", detail=(
+                            f"{tried.failures} erreurs : code bloqué "
+                            f"{code_lock.wait_text(tried.locked_now - now)}")))
+                    elif tried.was_locked:
+                        out.events = [Event("signature_refused", detail="code bloqué")]
+            events = list(out.events)
+            if out.ok:
+                dossiers.save(session, out.state, out.changed, actor_id=actor.user_id,
+                              base_version=state.version, now=now)
+                events += self._asked(out.next)
+            audit.append(session, self._records(actor, dossier_id, events), at=now)
+            session.commit()
+            return self._step(engine, out.state, actor, out)
 
     def review(self, actor: Actor, dossier_id: str) -> list[ReviewSection]:
         with Session(self.db) as session:

@@ -55,6 +55,7 @@ class Actor:
     delegation_id: str | None = None
     on_behalf_of: str | None = None  # a secretary: the RPPS of the delegating doctor
     scopes: frozenset[Scope] = field(default_factory=frozenset)
+    session_id: str | None = None  # the id of the token the person acts with (for the audit)
 
     def acts_for(self, doctor_rpps: str) -> bool:
         """A doctor acts for their own dossiers, a secretary for her delegating doctor's."""

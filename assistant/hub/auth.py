@@ -26,15 +26,22 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+DELIVERIES = ("out_of_band", "admin", "embedded", "self")
+
+
 def issue_token(session: Session, user_id: str, *, ttl: timedelta = DEFAULT_TTL, label: str = "",
-                now: datetime | None = None) -> tuple[str, str]:
-    """A new token for the user: (token id, the token itself, shown once and never stored)."""
+                now: datetime | None = None, delivery: str = "out_of_band",
+                issued_by: str | None = None) -> tuple[str, str]:
+    """A new token for the user: (token id, the token itself, shown once and never stored).
+    `delivery` says how it reaches its holder (TokenRow.delivery): an admin never receives one for
+    a person who signs or reads medical data (docs/security.md, finding 2)."""
+    assert delivery in DELIVERIES, delivery
     now = now or datetime.now(UTC)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token_id = str(uuid4())
     session.connection().execute(insert(TOKEN).values(
         id=token_id, user_id=user_id, token_hash=token_hash(token), label=label, created_at=now,
-        expires_at=now + ttl, revoked_at=None,
+        expires_at=now + ttl, revoked_at=None, delivery=delivery, issued_by=issued_by,
     ))
     return token_id, token
 

@@ -26,7 +26,8 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlmodel import SQLModel, create_engine
 
-from orient.assistant.store.tables import AuditHeadRow
+from orient.assistant.store import keys
+from orient.assistant.store.tables import AuditEntryRow, AuditHeadRow
 
 
 class DatabaseError(ValueError):
@@ -109,18 +110,22 @@ def open_engine(
         if not readonly:
             migrate(engine)
             _ensure_audit_head(engine)
+            _ensure_keys(engine, url)
         else:
             present = set(inspect(engine).get_table_names())
             if not present & ORIENT_TABLES:
                 raise DatabaseError(f"« {shown} » n'est pas une base de données Orient.")
+            keys.attach(engine, url)
     except DatabaseError:
         raise
+    except keys.KeysError as exc:
+        raise DatabaseError(str(exc)) from exc
     except Exception as exc:
         raise DatabaseError(f"Base de données inutilisable « {shown} » : {_french(exc)}.") from exc
     return engine
 
 
-SCHEMA_HEAD = "0001"  # the latest migration in migrations/versions (checked by a test)
+SCHEMA_HEAD = "0002_secaudit"  # the latest migration in migrations/versions (checked by a test)
 
 
 def schema_version(engine: Engine) -> str | None:
@@ -189,12 +194,29 @@ def _ensure_audit_head(engine: Engine) -> None:
             conn.execute(insert(AuditHeadRow.__table__).values(id=1, seq=0, hash="0" * 64))  # type: ignore[attr-defined]
 
 
+def _ensure_keys(engine: Engine, url: Any) -> None:
+    """The database's keys (keys.py), created 0600 at first start. A database whose log already
+    uses keys that are not there is refused: new keys would leave its entries unverifiable."""
+    ring = keys.attach(engine, url)
+    if ring.exists():
+        return
+    entry = AuditEntryRow.__table__  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        keyed = conn.execute(select(entry.c.seq).where(entry.c.key_id.is_not(None)).limit(1)).first()
+    if keyed is not None:
+        raise DatabaseError(f"Clés d'audit introuvables (« {ring.folder} ») alors que le journal de "
+                            "cette base en utilise : restaurez le dossier des clés (ou indiquez-le "
+                            f"par la variable {keys.KEYS_VARIABLE}) avant de démarrer.")
+    ring.ensure()
+
+
 def reader_engine(engine: Engine) -> Engine:
     """An engine for read-only work: on SQLite, statements outside any write transaction (WAL
     readers never wait for writers); elsewhere the same engine."""
     if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
         return engine
     reads = create_engine(engine.url, connect_args={"check_same_thread": False}, hide_parameters=True)
+    keys.attach(reads, engine.url)
 
     @event.listens_for(reads, "connect")
     def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]

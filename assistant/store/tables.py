@@ -74,6 +74,8 @@ class AuditEntryRow(SQLModel, table=True):
     detail: str | None = None
     prev_hash: str
     hash: str
+    key_id: str | None = None  # the audit key of value_hash (keys.py); None: written before 0002
+    session_id: str | None = None  # the caller's token id ("local": no token, on the server)
 
 
 class AuditHeadRow(SQLModel, table=True):
@@ -142,6 +144,22 @@ class TokenRow(SQLModel, table=True):
     created_at: datetime
     expires_at: datetime
     revoked_at: datetime | None = None
+    # how it reached its holder: "out_of_band" (printed once by `orient users add|token` on the
+    # server's machine), "admin" (issued by an admin, for an admin account only), "embedded"
+    # (the local assistant's demo accounts); "" before migration 0002
+    delivery: str = ""
+    issued_by: str | None = None  # the user id of whoever issued it, "cli" from the command line
+
+
+class SigningLockRow(SQLModel, table=True):
+    """Wrong signing codes of a doctor in a row, and until when the code is locked (code_lock.py)."""
+
+    __tablename__ = "signing_lock"
+
+    user_id: str = Field(primary_key=True, foreign_key="user_account.id")
+    failures: int = 0  # wrong codes since the last right one
+    locked_until: datetime | None = None
+    updated_at: datetime
 
 
 class UserUnitRow(SQLModel, table=True):

@@ -19,6 +19,7 @@ import pytest
 
 from orient.assistant import cli, replay
 from orient.assistant.service import DossierService
+from orient.assistant.store import keys
 from orient.assistant.store.audit import entry_hash
 from orient.assistant.store.db import open_engine
 from orient.assistant.store.tables import AuditEntryRow
@@ -27,7 +28,7 @@ from orient.models.dossier import value_hash
 HERE = Path(__file__).resolve().parent
 SCENARIOS = HERE.parent / "scenarios"
 COLUMNS = ["seq", "at", "actor", "role", "delegation_id", "dossier_id", "field_id", "event",
-           "value_hash", "detail", "prev_hash", "hash"]
+           "value_hash", "detail", "prev_hash", "hash", "key_id", "session_id"]
 
 
 def verify_command(db: str) -> list[str]:
@@ -80,13 +81,20 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
         src.backup(dst)
     src.close()
     dst.close()
+    # the keys live beside the database (orient.db -> orient.db.keys/): they go with the copy
+    shutil.copytree(keys_of(live), keys_of(out))
     return out
+
+
+def keys_of(db: Path) -> Path:
+    return db.with_name(db.name + ".keys")
 
 
 @pytest.fixture
 def db(pristine: Path, tmp_path: Path) -> Path:
     path = tmp_path / "orient.db"
     shutil.copyfile(pristine, path)
+    shutil.copytree(keys_of(pristine), keys_of(path))
     return path
 
 
@@ -312,11 +320,16 @@ def test_entries_hold_hashes_never_answers(db: Path) -> None:
     for secret in ("1938", "12/03/1938", "31/02/1938", "05 61", "+33561000000", "0262",
                    "I50", "31555", "97411", "145"):
         assert secret not in words, f"{secret!r} found in the audit table"
-    # what it holds instead: the hash of each accepted answer, and of each refused input
+    # what it holds instead: a keyed digest (HMAC) of each accepted answer and of each refused
+    # input, never a plain hash that a dictionary would reverse (docs/security.md, finding 1)
     hashes = {row[COLUMNS.index("value_hash")] for row in table}
-    assert value_hash("MARTIN") in hashes
-    assert value_hash("1938-03-12") in hashes
-    assert value_hash("31/02/1938") in hashes  # the refused birth date, as typed
+    for plain in ("MARTIN", "1938-03-12", "31/02/1938"):
+        assert value_hash(plain) not in hashes
+    key = keys.keyring_at(keys_of(db).resolve()).audit_key()
+    assert key is not None
+    assert key.mac('"MARTIN"') in hashes
+    assert key.mac('"1938-03-12"') in hashes
+    assert key.mac('"31/02/1938"') in hashes  # the refused birth date, as typed
     assert set(COLUMNS) == set(AuditEntryRow.model_fields)  # no column for a value
 
 
