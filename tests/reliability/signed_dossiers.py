@@ -16,10 +16,11 @@ from uuid import uuid4
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine as DbEngine
+from sqlmodel import Session
 
 from orient.assistant import replay
 from orient.assistant.client import HubClient
-from orient.assistant.store import accounts
+from orient.assistant.store import accounts, audit
 from orient.assistant.store.tables import AnswerRow, DossierRow, ReferralRow
 from orient.models.users import Actor, Role
 
@@ -66,6 +67,12 @@ def clone(engine: DbEngine, dossier_id: str, count: int) -> list[str]:
             ids.append(new_id)
             conn.execute(insert(DOSSIER).values({**row, "id": new_id}))
             conn.execute(insert(ANSWER), [{**a, "dossier_id": new_id} for a in answers])
+    # each copy's signature recorded as signing does (the audit binds a signature to its answers)
+    digest = json.loads(row["signature_json"])["answers_hash"]
+    with Session(engine) as session:
+        audit.append(session, [audit.AuditRecord(event="signed", actor=DOCTOR.user_id, role="doctor",
+                                                 dossier_id=i, value=digest) for i in ids])
+        session.commit()
     return ids
 
 
