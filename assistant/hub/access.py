@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -163,11 +163,12 @@ def sessions(request: Request) -> Iterator[Session]:
 def actor_of(hub: Hub, who: Principal, doctor_rpps: str | None) -> Actor:
     """The doctor acts for themself; a secretary under the delegation of the dossier's doctor."""
     if who.role == Role.DOCTOR:
-        return Actor(who.user_id, Role.DOCTOR, who.name, rpps=who.rpps)
+        return Actor(who.user_id, Role.DOCTOR, who.name, rpps=who.rpps, session_id=who.token_id)
     if who.role != Role.SECRETARY:
         raise Forbidden("Seuls un médecin ou une secrétaire déléguée accèdent aux dossiers.")
     with hub.read_session() as session:
-        return accounts.actor_for(session, who.user_id, doctor_rpps, now=hub.now())
+        actor = accounts.actor_for(session, who.user_id, doctor_rpps, now=hub.now())
+    return replace(actor, session_id=who.token_id)  # the audit names the token it acted with
 
 
 _DOSSIER = DossierRow.__table__  # type: ignore[attr-defined]

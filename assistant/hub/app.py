@@ -22,7 +22,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import orient
-from orient.assistant.hub import routes_admin, routes_dossiers, routes_feed, routes_referrals
+from orient.assistant.hub import (
+    routes_admin,
+    routes_dossiers,
+    routes_feed,
+    routes_referrals,
+    routes_security,
+)
 from orient.assistant.hub.access import BadRequest, Conflict, Forbidden, Hub, json_error
 from orient.assistant.hub.auth import AuthError
 from orient.assistant.service import SendError
@@ -205,6 +211,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(routes_dossiers.router)
     app.include_router(routes_referrals.router)
     app.include_router(routes_feed.router)
+    app.include_router(routes_security.router)
     app.include_router(routes_admin.router)
     app.add_middleware(BodyLimit)
     app.add_middleware(AccessLog)

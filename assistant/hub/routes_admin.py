@@ -43,7 +43,7 @@ def _audit(request: Request, who: Principal, event: str, detail: str) -> None:
     hub = hub_of(request)
     with hub.session() as session:
         audit.append(session, [audit.AuditRecord(event=event, actor=who.user_id, role=who.role.value,
-                                                 detail=detail)], at=hub.now())
+                                                 detail=detail, session_id=who.token_id)], at=hub.now())
         session.commit()
 
 
@@ -53,33 +53,57 @@ def me(who: Principal = Depends(principal)) -> s.UserOut:
                      unit_ids=list(who.unit_ids))
 
 
+# Accounts that sign or read medical data: an admin never receives a token for them (finding 2).
+PERSONAL_ROLES = ("doctor", "secretary", "receiver")
+OUT_OF_BAND = ("Le jeton de ce compte n'est pas remis à l'administrateur : il est créé sur la machine "
+               "du hub (« orient users token COMPTE », affiché une seule fois) et remis à son titulaire seul.")
+
+
 @router.post("/users", status_code=201, response_model=s.NewUserOut, tags=["comptes"])
 def add_user(body: s.UserIn, request: Request, who: Principal = Depends(ADMIN)) -> s.NewUserOut:
+    """Create an account. Only an admin account comes with its token: a doctor's, a secretary's or
+    a unit's is delivered out of band (OUT_OF_BAND)."""
     hub = hub_of(request)
+    personal = body.role in PERSONAL_ROLES
     with hub.session() as session:
         try:
             user_id, token = accounts_admin.add_user(
                 session, role=body.role, name=body.name, rpps=body.rpps, code=body.code,
-                unit_ids=body.unit_ids, by=who.user_id, now=hub.now())
+                unit_ids=body.unit_ids, by=who.user_id, now=hub.now(),
+                delivery=None if personal else "admin", session_id=who.token_id)
         except accounts_admin.AccountError as exc:
             raise BadRequest(str(exc)) from None
-        token_t = TokenRow.__table__  # type: ignore[attr-defined]
-        token_id = session.connection().execute(
-            select(token_t.c.id).where(token_t.c.token_hash == token_hash(token))).scalar_one()
+        token_id = None
+        if token is not None:
+            token_t = TokenRow.__table__  # type: ignore[attr-defined]
+            token_id = session.connection().execute(
+                select(token_t.c.id).where(token_t.c.token_hash == token_hash(token))).scalar_one()
     user = s.UserOut(id=user_id, role=body.role, name=body.name, rpps=body.rpps, unit_ids=body.unit_ids)
-    return s.NewUserOut(user=user, token=token, token_id=token_id)
+    return s.NewUserOut(user=user, token=token, token_id=token_id, message=OUT_OF_BAND if personal else None)
 
 
 @router.post("/users/{user_id}/tokens", status_code=201, response_model=s.TokenOut, tags=["comptes"])
 def new_token(user_id: str, request: Request, who: Principal = Depends(ADMIN)) -> s.TokenOut:
+    """A new token for an admin account. Refused for a person who signs or reads medical data: the
+    admin would act, and be audited, as them (their token is delivered out of band)."""
     hub = hub_of(request)
     now = hub.now()
     with hub.session() as session:
-        if session.get(UserRow, user_id) is None:
+        target = session.get(UserRow, user_id)
+        if target is None:
             raise NotFound(f"Utilisateur introuvable : « {user_id} ».")
-        token_id, token = issue_token(session, user_id, now=now, label="admin")
+        if target.role in PERSONAL_ROLES:
+            audit.append(session, [audit.AuditRecord(
+                event="token_refused", actor=who.user_id, role="admin", session_id=who.token_id,
+                detail=f"{user_id}: compte {target.role}")], at=now)
+            session.commit()
+            raise Forbidden("Un administrateur ne reçoit pas de jeton pour un compte qui signe ou lit des "
+                            "données médicales (médecin, secrétaire, unité receveuse). " + OUT_OF_BAND)
+        token_id, token = issue_token(session, user_id, now=now, label="admin", delivery="admin",
+                                      issued_by=who.user_id)
         audit.append(session, [audit.AuditRecord(event="token_issued", actor=who.user_id, role="admin",
-                                                 detail=f"{user_id}: {token_id}")], at=now)
+                                                 detail=f"{user_id}: {token_id} (admin)",
+                                                 session_id=who.token_id)], at=now)
         session.commit()
     return s.TokenOut(token=token, token_id=token_id, expires_at=now + DEFAULT_TTL)
 
@@ -97,7 +121,8 @@ def revoke(token_id: str, request: Request, who: Principal = Depends(principal))
         revoke_token(session, token_id, hub.now())
         hub.tokens.clear()
         audit.append(session, [audit.AuditRecord(event="token_revoked", actor=who.user_id,
-                                                 role=who.role.value, detail=token_id)], at=hub.now())
+                                                 role=who.role.value, detail=token_id,
+                                                 session_id=who.token_id)], at=hub.now())
         session.commit()
     return {"token_id": token_id, "status": "revoked"}
 
@@ -113,7 +138,8 @@ def delegate(body: s.DelegationIn, request: Request,
         try:
             delegation_id, scopes, until = accounts_admin.delegate(
                 session, doctor_rpps=body.doctor_rpps, secretary=body.secretary_id,
-                scopes=list(body.scopes), until=body.until, by=who.user_id, now=hub.now())
+                scopes=list(body.scopes), until=body.until, by=who.user_id, now=hub.now(),
+                session_id=who.token_id)
         except accounts_admin.AccountError as exc:
             raise BadRequest(str(exc)) from None
     return {"id": delegation_id, "scopes": scopes, "until": until.isoformat()}
@@ -153,11 +179,16 @@ def stats(request: Request, who: Principal = Depends(principal)) -> s.StatsOut:
 
 @router.get("/audit/export", tags=["audit"])
 def audit_export(request: Request, who: Principal = Depends(ADMIN)) -> StreamingResponse:
-    """The audit chain as JSON lines (hashes of answers, never the answers)."""
+    """The audit chain as JSON lines: keyed digests of answers (HMAC, key outside the database),
+    never the answers. The plain hashes of entries written before keys existed are withheld
+    (`value_hash_withheld`): a dictionary would reverse them."""
     hub = hub_of(request)
     with hub.session() as session:
         rows = [dict(r._mapping) for r in session.connection().execute(
             select(AuditEntryRow.__table__).order_by(AuditEntryRow.__table__.c.seq))]  # type: ignore[attr-defined]
+    for row in rows:
+        if row["key_id"] is None and row["value_hash"] is not None:
+            row["value_hash"], row["value_hash_withheld"] = None, True
     _audit(request, who, "audit_exported", f"{len(rows)} entrées")
 
     def lines() -> Iterator[str]:

@@ -30,7 +30,8 @@ UNIT = UnitRow.__table__  # type: ignore[attr-defined]
 def _record(session: Session, who: Principal, ref: ReferralRow, event: str, detail: str | None,
             now: datetime) -> None:
     audit.append(session, [audit.AuditRecord(event=event, actor=who.user_id, role=who.role.value,
-                                             dossier_id=ref.dossier_id, detail=detail)], at=now)
+                                             dossier_id=ref.dossier_id, detail=detail,
+                                             session_id=who.token_id)], at=now)
 
 
 def _mine(session: Session, hub: Hub, who: Principal, referral_id: str) -> ReferralRow:
@@ -167,7 +168,8 @@ def availability(unit_id: str, body: s.AvailabilityIn, request: Request,
         if done.rowcount != 1:
             raise NotFound(f"Unité introuvable : « {unit_id} ».")
         audit.append(session, [audit.AuditRecord(event="availability_declared", actor=who.user_id,
-                                                 role=who.role.value, detail=f"{unit_id}: {body.availability}")],
+                                                 role=who.role.value, detail=f"{unit_id}: {body.availability}",
+                                                 session_id=who.token_id)],
                      at=now)
         session.commit()
     hub.service.refresh_directory()

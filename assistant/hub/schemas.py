@@ -247,8 +247,9 @@ class UserOut(BaseModel):
 
 class NewUserOut(BaseModel):
     user: UserOut
-    token: str
-    token_id: str
+    token: str | None = None  # an admin account's only: others get theirs out of band
+    token_id: str | None = None
+    message: str | None = None  # how the token reaches its holder, when it is not here
 
 
 class TokenOut(BaseModel):
