@@ -36,6 +36,8 @@ from api_helpers import (
     make_roles,
 )
 
+from orient.assistant import accounts_admin
+
 REQUESTERS = ("owner", "sec_deleg", "sec_medical", "sec_send")  # act for the owner's dossiers
 STRANGERS = ("other_doctor", "sec_none")  # doctor/secretary who must not even see them
 FILLERS = REQUESTERS + STRANGERS
@@ -178,6 +180,18 @@ def new_user(w: World, c: str) -> dict[str, Any]:
     return {"json": {"role": "secretary", "name": f"Nouvelle {w.env.next_seq()}"}}
 
 
+def locked_doctor(w: World, c: str) -> dict[str, Any]:
+    """A doctor whose signing code is locked (5 wrong codes), for the admin to unlock."""
+    from orient.assistant.store import code_lock
+
+    doctor = w.env.user("doctor")
+    with w.env.session() as session:
+        for _ in range(code_lock.MAX_FAILURES):
+            code_lock.attempt(session, doctor.id, False, w.env.hub.now())
+        session.commit()
+    return {"path": {"user_id": doctor.id}}
+
+
 def delegation(w: World, c: str) -> dict[str, Any]:
     until = (w.env.clock() + timedelta(days=30)).isoformat()
     return {"json": {"doctor_rpps": w.r.owner.rpps, "secretary_id": w.spare_secretary.id,
@@ -267,8 +281,17 @@ ROWS: list[Row] = [
         lambda w, c: {"params": {"specialty": "cardiologie", "commune": "Toulouse", "age": "80"}}),
     # accounts
     Row("POST", "/users", expect(("admin",), ok_status=201), new_user),
+    # an admin never obtains a token for a person who signs or reads medical data (finding 2)
+    Row("POST", "/users/{user_id}/tokens", expect(()),
+        lambda w, c: {"path": {"user_id": w.spare_secretary.id}}, name="secretary"),
+    Row("POST", "/users/{user_id}/tokens", expect(()),
+        lambda w, c: {"path": {"user_id": w.r.other_doctor.id}}, name="doctor"),
+    Row("POST", "/users/{user_id}/tokens", expect(()),
+        lambda w, c: {"path": {"user_id": w.r.recv_other.id}}, name="receiver"),
     Row("POST", "/users/{user_id}/tokens", expect(("admin",), ok_status=201),
-        lambda w, c: {"path": {"user_id": w.spare_secretary.id}}),
+        lambda w, c: {"path": {"user_id": w.r.admin.id}}, name="admin"),
+    Row("GET", "/users/locked", expect(("admin",))),
+    Row("DELETE", "/users/{user_id}/lock", expect(("admin",)), locked_doctor),
     Row("DELETE", "/tokens/{token_id}", EVERY_USER, own_token, name="own"),
     Row("DELETE", "/tokens/{token_id}", expect(("owner", "admin"), forbidden=404), owners_token,
         name="someone else's"),
@@ -462,10 +485,13 @@ def test_token_expires_after_thirty_days(sqlite_env: Env) -> None:
         assert "expiré" in response.json()["detail"]
     for path in ("/health", "/version", "/openapi.json"):
         assert env.call("GET", path, doctor).status_code == 200
-    # a new token issued by the admin works again
+    # not from the admin (finding 2) ...
     admin = env.demo("admin", "demo-admin")
-    issued = env.ok("POST", f"/users/{doctor.id}/tokens", admin, status=201)
-    assert env.ok("GET", "/me", issued["token"])["id"] == doctor.id
+    assert env.call("POST", f"/users/{doctor.id}/tokens", admin).status_code == 403
+    # ... but delivered out of band (`orient users token` on the server's machine) it works again
+    with env.session() as session:
+        _, _, token = accounts_admin.new_token(session, doctor.id, now=env.clock())
+    assert env.ok("GET", "/me", token)["id"] == doctor.id
 
 
 def test_revoked_token_is_refused_and_admin_revokes_any(sqlite_env: Env) -> None:
@@ -499,7 +525,7 @@ def test_malformed_authorization_is_401_in_french(sqlite_env: Env) -> None:
 
 def test_new_user_token_can_be_revoked_by_id(sqlite_env: Env) -> None:
     env = sqlite_env
-    created = env.ok("POST", "/users", env.admin, json={"role": "secretary", "name": "Jeanne Neuve"}, status=201)
+    created = env.ok("POST", "/users", env.admin, json={"role": "admin", "name": "Jeanne Neuve"}, status=201)
     assert created["token_id"]
     env.ok("DELETE", f"/tokens/{created['token_id']}", created["token"])
     assert env.call("GET", "/me", created["token"]).status_code == 401
