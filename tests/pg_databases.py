@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,3 +22,11 @@ def fresh_database(server: str) -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        # and the database's audit keys, kept outside it (docs/security.md)
+        from sqlalchemy.engine import make_url
+
+        from orient.assistant.store.keys import folder_for
+
+        folder = folder_for(make_url(f"{server}/{name}"))
+        if folder is not None and name in folder.name:
+            shutil.rmtree(folder, ignore_errors=True)
