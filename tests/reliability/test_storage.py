@@ -18,7 +18,8 @@ from sqlmodel import Session
 
 from orient.assistant.replay import actor_for_role
 from orient.assistant.service import DossierService
-from orient.assistant.store import dossiers
+from orient.assistant.store import dossiers, keys
+from orient.assistant.store.audit import keyed_digest
 from orient.assistant.store.db import open_engine
 from orient.models.dossier import value_hash
 from orient.models.users import Role
@@ -145,7 +146,8 @@ def test_refused_answer_changes_nothing_and_is_audited(
         ("answer_refused", "patient.birth_date")]
     assert not any(e in {"answer_accepted", "answer_skipped", "answer_changed"} for _, e, _, _ in new)
     refused_hash = next(h for _, e, _, h in new if e == "answer_refused")
-    assert refused_hash == value_hash(typed)  # the typed input, hashed
+    # the typed input, digested with the audit key (never a plain hash: docs/security.md)
+    assert refused_hash == keyed_digest(keys.of(service.db).audit_key(), typed) != value_hash(typed)
     assert service.verify_audit().ok
     # and the dossier goes on normally afterwards
     assert service.answer(actor, dossier_id, "12/03/1938").ok
