@@ -19,7 +19,9 @@ def sha256_hex(text: str) -> str:
 
 
 def value_hash(value: Any) -> str:
-    """What the audit log keeps of an answer: a hash, never the value itself."""
+    """The plain hash of a value (what a signature records of the answers). The audit log keeps
+    keyed digests instead (assistant/store/audit.py): a plain hash of a date or a code is reversed
+    by hashing a dictionary."""
     return sha256_hex(canonical_json(value))
 
 
