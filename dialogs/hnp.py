@@ -52,6 +52,7 @@ SPECIALTIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("rheumatology", "Rhumatologie", ("131",)),
     ("psychiatry", "Psychiatrie adulte", ("229",)),
     ("old_age_psychiatry", "Psychiatrie du sujet âgé", ("051",)),
+    ("infectious_diseases", "Maladies infectieuses et tropicales", ("077", "486")),
 )
 SPECIALTY_ACTIVITIES = {code: acts for code, _, acts in SPECIALTIES}
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from orient.dialogs.hnp import SPECIALTY_ACTIVITIES
+from orient.dialogs.hnp import SPECIALTIES, SPECIALTY_ACTIVITIES
 from orient.models.directory import AVAILABILITY_FR, Availability, Establishment, Unit
 from orient.models.text import normalise_key
 
@@ -32,14 +32,7 @@ CELL_DEG = 0.25
 EARTH_KM = 6371.0088
 DEFAULT_LIMIT = 20
 ISOLATION_NEEDED = {"mdro", "xdro"}
-SPECIALTY_FR = {
-    "general_medicine": "Médecine polyvalente", "acute_geriatrics": "Gériatrie aiguë",
-    "internal_medicine": "Médecine interne", "cardiology": "Cardiologie", "pulmonology": "Pneumologie",
-    "gastroenterology": "Gastro-entérologie", "neurology": "Neurologie", "nephrology": "Néphrologie",
-    "endocrinology": "Endocrinologie", "haematology": "Hématologie", "oncology": "Oncologie médicale",
-    "palliative_care": "Soins palliatifs", "rheumatology": "Rhumatologie",
-    "psychiatry": "Psychiatrie adulte", "old_age_psychiatry": "Psychiatrie du sujet âgé",
-}
+SPECIALTY_FR = {code: label for code, label, _ in SPECIALTIES}
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
