@@ -55,6 +55,7 @@ SPECIALTIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("infectious_diseases", "Maladies infectieuses et tropicales", ("077", "486")),
 )
 SPECIALTY_ACTIVITIES = {code: acts for code, _, acts in SPECIALTIES}
+NO_SPECIALTY = rules.NO_SPECIALTY  # request.specialty_alt: no other specialty is acceptable
 
 BEYOND_48H = (
     "Une HNP est une admission dans les 48 h au plus ; pour plus tard, programmez une "
@@ -236,6 +237,15 @@ FIELDS: tuple[FieldSpec, ...] = (
         "Dans quelle spécialité souhaitez-vous l'admission ?",
         "La spécialité détermine les unités proposées (activités opérationnelles du ROR).",
         options=tuple((code, label) for code, label, _ in SPECIALTIES),
+    ),
+    FieldSpec(
+        "request.specialty_alt", "Autre spécialité acceptable", T.CHOICE, Req.O, D,
+        "Une autre spécialité serait-elle acceptable, à défaut ? (facultatif, Entrée pour passer)",
+        "Les unités de cette autre spécialité sont aussi proposées, classées après celles de la "
+        "spécialité souhaitée à distance comparable (par exemple : médecine polyvalente, à défaut "
+        "pneumologie).",
+        options=(*((code, label) for code, label, _ in SPECIALTIES), (NO_SPECIALTY, "Aucune")),
+        rule=rules.specialty_alt,
     ),
     FieldSpec(
         "request.timing", "Délai souhaité", T.CHOICE, Req.R, D,

@@ -167,6 +167,17 @@ def none_word(value: str, ctx: RuleContext) -> tuple[Any, list[Warning]]:
     return value, []
 
 
+NO_SPECIALTY = "none"
+
+
+def specialty_alt(value: str, ctx: RuleContext) -> tuple[Any, list[Warning]]:
+    """Another specialty than the one wanted (or none)."""
+    if value != NO_SPECIALTY and value == ctx.answers.get("request.specialty"):
+        raise ReadError("c'est déjà la spécialité souhaitée",
+                        "une autre spécialité de la liste, « aucune », ou Entrée pour passer")
+    return value, []
+
+
 _ICD = re.compile(r"([A-Z])(\d{2})\.?([0-9A-Z]{1,2})?")
 
 
