@@ -283,6 +283,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         "Quel est le code CIM-10 de cette hypothèse ? (facultatif)",
         "Le code CIM-10 rend le diagnostic lisible sans ambiguïté par l'établissement.",
         identifier=True, rule=rules.diagnosis_code, suggest_from="medical.diagnosis",
+        suggest=rules.diagnosis_suggestions,
         example="un code CIM-10 (par exemple I50.0 ou I500)",
     ),
     FieldSpec(
