@@ -30,11 +30,10 @@ BANDS_KM = (10.0, 25.0, 50.0, 100.0)
 BAND_FR = ("moins de 10 km", "10 à 25 km", "25 à 50 km", "50 à 100 km", "plus de 100 km")
 BAND_SHORT_FR = ("moins de 10 km", "10–25 km", "25–50 km", "50–100 km", "plus de 100 km")
 # how the list is ordered, said once above it (spec/hnp-dossier.md, "Matching")
-RANKING_FR = ("Classement : par tranche de distance, puis lits disponibles avant disponibilité "
-              "limitée, puis délai médian de réponse, puis distance exacte.")
-RANKING_ALT_FR = ("Classement : par tranche de distance, la spécialité souhaitée avant l'autre "
-                  "spécialité acceptable, puis lits disponibles avant disponibilité limitée, puis "
-                  "délai médian de réponse, puis distance exacte.")
+RANKING_FR = ("Classées par tranche de distance, puis lits disponibles d'abord, puis délai de "
+              "réponse, puis distance.")
+RANKING_ALT_FR = ("Classées par tranche de distance, spécialité souhaitée d'abord, puis lits "
+                  "disponibles d'abord, puis délai de réponse, puis distance.")
 CELL_DEG = 0.25
 EARTH_KM = 6371.0088
 DEFAULT_LIMIT = 20

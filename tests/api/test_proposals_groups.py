@@ -24,7 +24,7 @@ def test_a_dossier_with_two_specialties_gets_grouped_proposals(sqlite_env: Env, 
     assert groups[first["unit_id"]].startswith("moins de 10 km · Médecine polyvalente · ")
     assert all((" · Pneumologie · " in groups[p["unit_id"]]) == (p["specialty"] == "pulmonology")
                for p in found["proposals"])
-    assert "la spécialité souhaitée avant l'autre" in found["ranking"]
+    assert "spécialité souhaitée d'abord" in found["ranking"]
 
 
 def test_the_directory_search_takes_a_second_specialty(sqlite_env: Env, sqlite_roles: Roles) -> None:

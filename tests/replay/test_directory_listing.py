@@ -44,8 +44,7 @@ def test_the_list_is_grouped_by_distance_band_and_availability(db: Path, capsys:
     code, out, err = search(db, capsys, "--specialty", "general_medicine", *NEAR_SAINT_LAURENT,
                             "--limit", "12")
     assert code == 0, err
-    assert out.startswith("Classement : par tranche de distance, puis lits disponibles avant "
-                          "disponibilité limitée")
+    assert out.startswith("Classées par tranche de distance, puis lits disponibles d'abord")
     groups = [(h, rows) for h, rows in sections(out) if "complètes" not in h]
     assert sum(len(rows) for _, rows in groups) == 12
     bands = ["moins de 10 km", "10–25 km", "25–50 km", "50–100 km", "plus de 100 km"]
@@ -81,7 +80,7 @@ def test_a_second_specialty_is_searched_and_ranked_after_the_first(db: Path, cap
     code, out, err = search(db, capsys, "--specialty", "general_medicine", "--specialty-alt", "pneumologie",
                             *NEAR_SAINT_LAURENT, "--limit", "10")
     assert code == 0, err
-    assert "la spécialité souhaitée avant l'autre spécialité acceptable" in out.splitlines()[0]
+    assert "spécialité souhaitée d'abord" in out.splitlines()[0]
     headings = [h for h, _ in sections(out) if "complètes" not in h]
     assert "moins de 10 km · Médecine polyvalente · lits disponibles" == headings[0]
     assert any(" · Pneumologie · " in h for h in headings)

@@ -703,7 +703,7 @@ def test_groups_name_the_specialty_when_two_are_searched() -> None:
         "moins de 10 km · Médecine polyvalente · lits disponibles",
         "moins de 10 km · Pneumologie · lits disponibles",
     ]
-    assert "la spécialité souhaitée avant l'autre" in result.ranking
+    assert "spécialité souhaitée d'abord" in result.ranking
     payload = result.as_json()
     assert [set(p) for p in payload["proposals"]] == [PROPOSAL_KEYS] * 2  # the replay's objects
     assert payload["groups"] == {"000000002-u": "moins de 10 km · Médecine polyvalente · lits disponibles",
