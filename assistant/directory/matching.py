@@ -4,7 +4,10 @@ A unit is a candidate when it declares one of the specialty's ROR activities and
 admissions, the patient's age is within its range, it meets the needs (isolation rooms for BMR/BHRe,
 oxygen, bariatric beds) and it is not declared full (full units are listed apart). Candidates are
 ranked by distance band from the patient's commune, then availability, then the unit's median
-response time, then exact distance.
+response time, then exact distance. With a second acceptable specialty (request.specialty_alt),
+units of either are candidates, the first specialty's ranked before the second's within a band.
+The groups that explain the order (band, specialty when two, availability) come with the result,
+for the lists to show as headings.
 
 The index keeps each activity's units in a grid of 0.25° cells, so that a search reads the cells
 near the patient first and reads everything only when fewer than `limit` candidates lie within
