@@ -695,8 +695,8 @@ class Icd10:
             key=lambda doc: (-round(scores[doc], 9), len(codes[doc]), len(labels[doc]), codes[doc]),
         )
         ordered = typed + [doc for doc in ranked if doc not in typed]
-        if age is not None or sex is not None:
-            ordered = [doc for doc in ordered if fits(codes[doc], age, sex)]
+        if age is not None or sex is not None:  # the best ones that fit, tested until enough
+            ordered = list(islice((doc for doc in ordered if fits(codes[doc], age, sex)), limit))
         return [(codes[doc], labels[doc]) for doc in ordered[:limit]]
 
 

@@ -141,3 +141,4 @@ def test_a_typed_code_within_the_scope_gives_no_warning(engine_with_icd10: Engin
     state, _ = at_code(engine_with_icd10, sex="M", born="01/01/1950", diagnosis="adénome prostatique")
     out = engine_with_icd10.answer(state, DOCTOR, "N40")
     assert out.ok and out.warnings == []
+
