@@ -533,7 +533,8 @@ def test_former_local_hospitals_offer_general_medicine_and_geriatrics_only(
 
 def test_psychiatric_hospitals_offer_psychiatry_only(establishments: list[Establishment],
                                                      by_finess: dict[str, list[Unit]]) -> None:
-    """...except a site whose name says medico-surgical (see the Lannemezan test below)."""
+    """Every site of the psychiatric category offers psychiatry only, except one whose name says
+    medico-surgical (test_catalogue_sites.py: the Lannemezan centre)."""
     psychiatric = [e for e in establishments if e.category == "292" and "MEDICO CHIRURG" not in plain(e.name)]
     offered = [specialties_of(by_finess.get(e.finess, [])) for e in psychiatric]
     assert all(s <= {"psychiatry", "old_age_psychiatry"} for s in offered), \
