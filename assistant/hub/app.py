@@ -65,6 +65,8 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     for err in exc.errors():
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "corps"
         message = _TYPE_FR.get(err.get("type", ""), "valeur invalide")
+        if err.get("type") == "value_error" and (err.get("ctx") or {}).get("error"):
+            message = f"valeur refusée ({err['ctx']['error']})"  # e.g. the control characters found
         if err.get("type") == "literal_error":
             expected = (err.get("ctx") or {}).get("expected")
             message += f" (attendu : {expected})" if expected else ""
@@ -115,7 +117,7 @@ class BodyLimit:
         await self.app(scope, limited, sending)
 
 
-_CONTROL_IN_PATH = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_IN_PATH = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 async def _too_large(send: Send) -> None:

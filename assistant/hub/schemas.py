@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+from orient.models.text import control_message
 
 
 def _no_control(value: Any) -> Any:
-    if isinstance(value, str) and _CONTROL.search(value):
-        raise ValueError("caractère de contrôle interdit")
+    """C0 and C1 controls, DEL and bidirectional overrides are refused in every text of a request
+    (orient.models.text.CONTROL_CHARS)."""
+    problem = control_message(value) if isinstance(value, str) else None
+    if problem:
+        raise ValueError(problem)
     if isinstance(value, list):
         for item in value:
             _no_control(item)
