@@ -182,6 +182,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import socket
 
     with socket.socket() as probe:
+        # as uvicorn binds (SO_REUSEADDR): a port whose last hub was killed keeps connections in
+        # TIME-WAIT for a minute and must be reusable at once; one another program listens on
+        # is still refused
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((args.host, int(args.port)))
         except OSError as exc:
