@@ -18,7 +18,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +32,11 @@ CELL_DEG = 0.25
 EARTH_KM = 6371.0088
 DEFAULT_LIMIT = 20
 ISOLATION_NEEDED = {"mdro", "xdro"}
+# What a caller who may not read the medical section is told instead of a medical criterion: the
+# reason is shown on every proposal whatever the medical answers, so it reveals none of them.
+MEDICAL_NEEDS_REASON = "besoins du volet médical pris en compte (détail réservé au médecin)"
+MEDICAL_NEEDS_FAILURE = ("elle ne répond pas à un besoin noté au volet médical (détail réservé au "
+                         "médecin, qui peut poser la même question)")
 SPECIALTY_FR = {
     "general_medicine": "Médecine polyvalente", "acute_geriatrics": "Gériatrie aiguë",
     "internal_medicine": "Médecine interne", "cardiology": "Cardiologie", "pulmonology": "Pneumologie",
@@ -69,6 +74,9 @@ class Criteria:
     age: int
     needs: frozenset[str] = frozenset()  # logistics.needs codes: oxygen, bariatric_bed count here
     isolation: str | None = None  # medical.isolation: mdro/xdro need isolation rooms
+    # False for a caller who may not read the medical section (assistant/secrecy.py): the same
+    # units, explained without medical content
+    explain_medical: bool = True
 
 
 @dataclass(frozen=True)
@@ -159,7 +167,13 @@ class DirectoryIndex:
 
     # -- the criteria, in the order "why not" names them ----------------------------------
     def failure(self, unit: Unit, c: Criteria) -> str | None:
-        """The first criterion this unit fails, in French; None when it is a candidate."""
+        """The first criterion this unit fails, in French; None when it is a candidate. Without
+        `explain_medical`, the medical criterion comes last and is not named."""
+        if not c.explain_medical:
+            visible = self.failure(unit, replace(c, isolation=None, explain_medical=True))
+            if visible is not None:
+                return visible
+            return MEDICAL_NEEDS_FAILURE if self.failure(unit, replace(c, explain_medical=True)) else None
         wanted = SPECIALTY_ACTIVITIES.get(c.specialty, ())
         if not set(unit.activities) & set(wanted):
             return (f"elle ne déclare pas l'activité {SPECIALTY_FR.get(c.specialty, c.specialty)} "
@@ -192,7 +206,9 @@ class DirectoryIndex:
             (f"délai médian de réponse : {minutes:.0f} min" if minutes is not None
              else "délai de réponse pas encore mesuré"),
         ]
-        if c.isolation in ISOLATION_NEEDED:
+        if not c.explain_medical:
+            reasons.append(MEDICAL_NEEDS_REASON)
+        elif c.isolation in ISOLATION_NEEDED:
             reasons.append("chambres d'isolement pour le portage BMR/BHRe")
         if "oxygen" in c.needs:
             reasons.append("oxygène disponible")

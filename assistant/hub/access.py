@@ -21,11 +21,12 @@ from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import Session, select
 
 from orient.assistant.hub.auth import Principal, principal_for
+from orient.assistant.secrecy import reads_medical
 from orient.assistant.service import DossierService, paris_now
 from orient.assistant.store import accounts
 from orient.assistant.store.dossiers import NotFound
 from orient.assistant.store.tables import DelegationRow, DossierRow
-from orient.models.users import Actor, Role, Scope
+from orient.models.users import Actor, Role
 
 
 @dataclass
@@ -199,7 +200,7 @@ def owners_of(session: Session, who: Principal, hub: Hub) -> list[str]:
 
 
 def shows_medical(actor: Actor) -> bool:
-    return actor.role == Role.DOCTOR or actor.has_scope(Scope.READ_MEDICAL)
+    return reads_medical(actor)
 
 
 def visible_answers(answers: dict[str, Any], actor: Actor) -> dict[str, Any]:
