@@ -45,6 +45,7 @@ class Hub:
     # loop, which parses requests and writes responses.
     threads: int | None = None
     tokens: TokenCache = field(default_factory=lambda: TokenCache())
+    feed_cursors: Any = None  # hub.cursors.FeedCursors, made on the first feed request
 
     def __post_init__(self) -> None:
         from orient.assistant.store.db import reader_engine

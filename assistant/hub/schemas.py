@@ -257,3 +257,10 @@ class TokenOut(BaseModel):
     token: str
     token_id: str
     expires_at: datetime
+
+
+class AuditVerifyOut(BaseModel):
+    ok: bool = Field(..., description="the audit chain verifies")
+    entries: int = Field(..., description="admin: entries of the whole log; anybody else: their own entries")
+    message: str
+    bad_seq: int | None = Field(None, description="admin only: the first bad entry")
