@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import anyio.to_thread
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlalchemy import bindparam
 from sqlalchemy.engine import Engine as DbEngine
@@ -113,13 +114,18 @@ def hub_of(request: Request) -> Hub:
     return hub
 
 
-async def principal(request: Request, authorization: str | None = Header(None)) -> Principal:
+# The token travels as `Authorization: Bearer <token>`; declared as the API's security scheme, so
+# that the OpenAPI document says which operations need it. A missing or non-bearer header gives
+# no token here, and principal_for answers 401 in French.
+BEARER = HTTPBearer(auto_error=False, scheme_name="jeton",
+                    description="Jeton d'accès Orient (affiché une fois par « orient users add »).")
+
+
+async def principal(request: Request,
+                    credentials: HTTPAuthorizationCredentials | None = Depends(BEARER)) -> Principal:
     """The caller. Asynchronous, so that a token found in the cache costs no thread hop (FastAPI
     runs plain functions in its thread pool); the database is only read on a cache miss."""
-    token = None
-    if authorization:
-        scheme, _, value = authorization.partition(" ")
-        token = value.strip() if scheme.lower() == "bearer" else None
+    token = credentials.credentials.strip() if credentials else None
     hub = hub_of(request)
     cached = hub.tokens.get(token, hub.now())
     if cached is not None:
@@ -143,6 +149,7 @@ def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
             raise Forbidden(f"Action réservée aux rôles : {names} (vous êtes « {who.role.value} »).")
         return who
 
+    check.roles = roles  # type: ignore[attr-defined]  # read by hub/openapi.py (403 documented)
     return check
 
 

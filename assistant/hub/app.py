@@ -22,7 +22,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import orient
-from orient.assistant.hub import routes_admin, routes_dossiers, routes_feed, routes_referrals
+from orient.assistant.hub import (
+    openapi,
+    routes_admin,
+    routes_dossiers,
+    routes_feed,
+    routes_referrals,
+)
 from orient.assistant.hub.access import BadRequest, Conflict, Forbidden, Hub, json_error
 from orient.assistant.hub.auth import AuthError
 from orient.assistant.service import SendError
@@ -178,7 +184,11 @@ def create_app(hub: Hub) -> FastAPI:
             404: f"Adresse inconnue : « {request.url.path} ».",
             405: f"Méthode {request.method} non permise sur « {request.url.path} ».",
         }
-        return json_error(exc.status_code, french.get(exc.status_code, "Requête refusée."))
+        answer = json_error(exc.status_code, french.get(exc.status_code, "Requête refusée."))
+        answer.headers.update(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path (Starlette names the last route's)
+            answer.headers["Allow"] = ", ".join(openapi.allowed_methods(app, request.url.path))
+        return answer
 
     @app.exception_handler(AuthError)
     async def unauthenticated(_r: Request, exc: AuthError) -> JSONResponse:
@@ -208,6 +218,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(routes_referrals.router)
     app.include_router(routes_feed.router)
     app.include_router(routes_admin.router)
+    openapi.install(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(AccessLog)
     return app
@@ -238,8 +249,14 @@ class AccessLog:
         try:
             await self.app(scope, receive, sending)
         finally:
-            log.info("%s %s %s %.1fms", scope["method"], scope["path"], status,
+            log.info("%s %s %s %.1fms", scope["method"], _printable(scope["path"]), status,
                      (time.perf_counter() - start) * 1000)
+
+
+def _printable(path: str) -> str:
+    """A path as one log line: control and bidirectional characters as \\x9b, \\u202e (a refused
+    path may hold them; they must not drive the terminal that reads the log)."""
+    return _CONTROL_IN_PATH.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), path)
 
 
 def _handler(status: int) -> Callable[[Request, Exception], Any]:

@@ -24,6 +24,7 @@ from orient.assistant.hub.access import (
     require,
 )
 from orient.assistant.hub.auth import DEFAULT_TTL, Principal, issue_token, revoke_token, token_hash
+from orient.assistant.hub.openapi import CONFLICT
 from orient.assistant.store import audit
 from orient.assistant.store import referrals as store
 from orient.assistant.store.dossiers import NotFound
@@ -84,7 +85,7 @@ def new_token(user_id: str, request: Request, who: Principal = Depends(ADMIN)) -
     return s.TokenOut(token=token, token_id=token_id, expires_at=now + DEFAULT_TTL)
 
 
-@router.delete("/tokens/{token_id}", tags=["comptes"])
+@router.delete("/tokens/{token_id}", tags=["comptes"], responses=CONFLICT)
 def revoke(token_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, str]:
     """An admin revokes any token; anyone may revoke their own."""
     hub = hub_of(request)
@@ -151,7 +152,9 @@ def stats(request: Request, who: Principal = Depends(principal)) -> s.StatsOut:
     )
 
 
-@router.get("/audit/export", tags=["audit"])
+@router.get("/audit/export", tags=["audit"], response_class=StreamingResponse, responses={200: {
+    "description": "Une entrée du journal par ligne (JSON lines)",
+    "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}})
 def audit_export(request: Request, who: Principal = Depends(ADMIN)) -> StreamingResponse:
     """The audit chain as JSON lines (hashes of answers, never the answers)."""
     hub = hub_of(request)

@@ -25,18 +25,21 @@ FEED = FeedEventRow.__table__  # type: ignore[attr-defined]
 
 
 def _visible(session: Session, hub: Hub, who: Principal) -> Any:
-    """The condition on feed rows that this caller may see, or None (an admin sees none)."""
+    """The condition on feed rows that this caller may see, or None when they may see none (an
+    admin, a secretary without an active delegation, a receiver without a unit)."""
     if who.role == Role.RECEIVER:
-        return FEED.c.unit_id.in_(list(who.unit_ids))
+        return FEED.c.unit_id.in_(list(who.unit_ids)) if who.unit_ids else None
     if who.role in (Role.DOCTOR, Role.SECRETARY):
-        return FEED.c.owner_rpps.in_(owners_of(session, who, hub))
+        owners = owners_of(session, who, hub)
+        return FEED.c.owner_rpps.in_(owners) if owners else None
     return None
 
 
-def _events(session: Session, hub: Hub, who: Principal, after: int) -> list[Any]:
+def _events(session: Session, hub: Hub, who: Principal, after: int) -> list[Any] | None:
+    """The caller's events after position `after`; None when they may see none at all."""
     visible = _visible(session, hub, who)
     if visible is None:
-        return []
+        return None
     return list(session.connection().execute(
         select(FEED).where(FEED.c.seq > after, visible).order_by(FEED.c.seq).limit(500)))
 
@@ -52,7 +55,7 @@ def _own_last(hub: Hub, who: Principal) -> int:
         return int(found or 0)
 
 
-def _read(hub: Hub, who: Principal, after: int) -> list[Any]:
+def _read(hub: Hub, who: Principal, after: int) -> list[Any] | None:
     with hub.read_session() as session:
         return _events(session, hub, who, after)
 
@@ -85,6 +88,8 @@ async def feed(request: Request,
     deadline = loop.time() + wait
     while True:
         rows = await asyncio.to_thread(_read, hub, who, position)
+        if rows is None:  # nothing this caller may ever see: no reason to keep them waiting
+            return s.FeedOut(events=[], last=after)
         if rows or loop.time() >= deadline:
             events = [s.FeedEventOut(seq=cursors.encode(who.user_id, r.seq), at=r.at, kind=r.kind,
                                      dossier_id=r.dossier_id, referral_id=r.referral_id,

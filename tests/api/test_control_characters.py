@@ -96,3 +96,15 @@ def test_the_command_line_refuses_them_in_an_account_name(tmp_path: Any) -> None
     assert run.returncode != 0, run.stdout
     assert "caractère de contrôle interdit (U+202E)" in run.stderr, run.stderr
     assert "NITRAM" not in run.stdout
+
+
+def test_the_access_log_shows_such_a_path_escaped(world: dict[str, Any],
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """The log line of a refused path names its characters instead of writing them to the
+    terminal or file that reads the log."""
+    env: Env = world["env"]
+    with caplog.at_level("INFO", logger="orient.hub"):
+        env.call("GET", "/dossiers/abc%C2%9B31m%E2%80%AEdef", world["r"].owner)
+    lines = [r.getMessage() for r in caplog.records if r.name == "orient.hub"]
+    assert any("/dossiers/abc\\x9b31m\\u202edef 400" in line for line in lines), lines
+    assert not any("\u009b" in line or "\u202e" in line for line in lines)
