@@ -14,6 +14,7 @@ from orient.assistant.store.directory import ensure_directory
 from orient.assistant.store.tables import DelegationRow, UnitRow, UserRow, UserUnitRow
 from orient.models.identifiers import rpps_valid
 from orient.models.readers import ReadError, read_date
+from orient.models.text import control_message
 
 ROLES = ("doctor", "secretary", "receiver", "admin")
 SCOPES = ("fill_admin", "read_medical", "send")
@@ -31,6 +32,9 @@ def add_user(session: Session, *, role: str, name: str, rpps: str | None = None,
     (user id, token shown once or None). `session_id`: the creator's token id, for the audit."""
     now = now or datetime.now(UTC)
     unit_ids = list(unit_ids or [])
+    problem = control_message(name)
+    if problem:  # the API refuses them in its schema; the command line comes here directly
+        raise AccountError(f"Nom du compte refusé : {problem}.")
     name = " ".join(name.split())
     if role not in ROLES:
         raise AccountError(f"Rôle inconnu « {role} » : {', '.join(ROLES)}.")

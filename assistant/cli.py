@@ -40,18 +40,24 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="orient", description="Orient : demandes d'hospitalisation non programmée (HNP).")
+    from orient.assistant.token_source import EPILOG, TOKEN_FILE_HELP, TOKEN_HELP
+
+    parser = _Parser(prog="orient", description="Orient : demandes d'hospitalisation non programmée (HNP).",
+                     epilog=EPILOG)
     parser.add_argument("--hub", help="adresse d'un hub distant (par défaut : hub intégré)")
-    parser.add_argument("--token", help="jeton d'accès pour le hub distant")
+    parser.add_argument("--token", metavar="JETON", help=TOKEN_HELP)
+    parser.add_argument("--token-file", metavar="FICHIER", help=TOKEN_FILE_HELP)
     parser.add_argument("--db", dest="main_db", help="base de données du hub intégré")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
-    replay = sub.add_parser("replay", help="rejouer une conversation écrite dans un fichier JSON")
+    replay = sub.add_parser("replay", help="rejouer une conversation écrite dans un fichier JSON",
+                            epilog=EPILOG)
     replay.add_argument("scenario", help="fichier de scénario (voir spec/replay.md)")
     replay.add_argument("--db", help="base de données (URL SQLAlchemy ou fichier) ; jetable par défaut")
     replay.add_argument("--dossier", help="poursuivre ce dossier au lieu d'en créer un")
     replay.add_argument("--hub", help="adresse d'un hub distant (par défaut : hub intégré)")
-    replay.add_argument("--token", help="jeton d'accès pour le hub distant")
+    replay.add_argument("--token", metavar="JETON", help=TOKEN_HELP)
+    replay.add_argument("--token-file", metavar="FICHIER", help=TOKEN_FILE_HELP)
 
     serve = sub.add_parser("serve", help="lancer le hub HTTP (uvicorn)")
     serve.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (127.0.0.1 par défaut)")
@@ -113,6 +119,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _hub_token(args: argparse.Namespace, prog: str) -> str | None:
+    """The token for --hub (orient.assistant.token_source), or None after a French message."""
+    from orient.assistant.token_source import ENV_VARIABLE, TokenSourceError, find_token
+
+    try:
+        found = find_token(args.token, args.token_file)
+    except TokenSourceError as exc:
+        sys.stderr.write(f"{prog} : {exc}\n")
+        return None
+    if found.warning:
+        sys.stderr.write(f"{prog} : {found.warning}\n")
+    if not found.token:
+        sys.stderr.write(f"{prog} : --hub demande un jeton : variable d'environnement {ENV_VARIABLE}, "
+                         "--token-file FICHIER (droits 600) ou --token JETON.\n")
+        return None
+    return found.token
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -127,12 +151,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
         sys.stderr.write(f"orient replay : scénario inutilisable : {exc}\n")
         return EXIT_USAGE
     if args.hub:
-        if not args.token:
-            sys.stderr.write("orient replay : --hub demande aussi --token.\n")
+        token = _hub_token(args, "orient replay")
+        if token is None:
             return EXIT_USAGE
 
         async def remote() -> tuple[str, dict[str, object]]:
-            client = HubClient(base_url=args.hub, token=args.token)
+            client = HubClient(base_url=args.hub, token=token)
             try:
                 me = await client.me()
                 if me["role"] != scenario.role.value:
@@ -194,6 +218,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import socket
 
     with socket.socket() as probe:
+        # as uvicorn binds (SO_REUSEADDR): a port whose last hub was killed keeps connections in
+        # TIME-WAIT for a minute and must be reusable at once; one another program listens on
+        # is still refused
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((args.host, int(args.port)))
         except OSError as exc:
@@ -388,13 +416,13 @@ def cmd_tui(args: argparse.Namespace) -> int:
     from orient.assistant.tui.app import OrientApp
 
     if args.hub:
-        if not args.token:
-            sys.stderr.write("orient : --hub demande aussi --token.\n")
+        token = _hub_token(args, "orient")
+        if token is None:
             return EXIT_USAGE
         from orient.assistant.client import HubClient
         from orient.assistant.embedded import default_outbox_path
 
-        app = OrientApp(client=HubClient(base_url=args.hub, token=args.token, outbox=default_outbox_path()))
+        app = OrientApp(client=HubClient(base_url=args.hub, token=token, outbox=default_outbox_path()))
     else:
         def embedded():  # type: ignore[no-untyped-def]
             from orient.assistant.embedded import Embedded, default_outbox_path

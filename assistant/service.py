@@ -16,9 +16,15 @@ from uuid import uuid4
 from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import Session
 
+from orient.assistant import secrecy
 from orient.assistant.directory.communes import SharedTable
 from orient.assistant.directory.icd10 import Icd10, default_icd10
-from orient.assistant.directory.matching import Criteria, DirectoryIndex, SearchResult, alternative_specialty
+from orient.assistant.directory.matching import (
+    Criteria,
+    DirectoryIndex,
+    SearchResult,
+    alternative_specialty,
+)
 from orient.assistant.engine import (
     Engine,
     Event,
@@ -142,7 +148,7 @@ class DossierService:
             warnings=list(out.warnings) if out else [],
             duplicates=list(out.duplicates) if out else [],
             blocked_reason=engine.blocked_reason(state),
-            missing=engine.missing(state),
+            missing=secrecy.visible_missing(engine.missing(state), actor),
             progress=engine.progress(state, actor),
             recorded=next(((e.field, state.answers[e.field]) for e in (out.events if out and out.ok else [])
                            if e.kind in ("answer_accepted", "answer_changed") and e.field in state.answers),
@@ -308,6 +314,7 @@ class DossierService:
         criteria = self.criteria(state)
         if isinstance(criteria, str):
             return criteria
+        criteria = secrecy.criteria_for(criteria, actor)  # reasons without medical content if need be
         result = self.directory().search(criteria, limit=limit, offset=offset)
         with Session(self.db) as session:
             audit.append(session, self._records(actor, dossier_id, [Event(
@@ -319,7 +326,7 @@ class DossierService:
         criteria = self.criteria(self.state(actor, dossier_id))
         if isinstance(criteria, str):
             return criteria
-        return self.directory().why_not(unit_id, criteria)
+        return self.directory().why_not(unit_id, secrecy.criteria_for(criteria, actor))
 
     def choose(self, actor: Actor, dossier_id: str, unit_ids: list[str]) -> str | None:
         """Record the units chosen (1 to 5); returns a French error, or None when done."""

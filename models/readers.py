@@ -16,6 +16,8 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import date
 
+from orient.models.text import TERMINAL_AND_BIDI, controls_in
+
 __all__ = [
     "ReadError",
     "read_bool",
@@ -110,7 +112,8 @@ def _fmt_num(x: float) -> str:
 
 
 def read_text(raw: str, min_length: int = 0) -> str:
-    """Free text: trimmed, inner whitespace folded to one space, control characters removed."""
+    """Free text: trimmed, inner whitespace folded to one space, C0 controls and DEL removed; C1
+    controls (U+0080-U+009F) and bidirectional embeddings, overrides and isolates refused."""
     min_length = min_length or 0
     expected = (
         f"un texte d'au moins {min_length} caractère{'s' if min_length > 1 else ''}"
@@ -119,6 +122,9 @@ def read_text(raw: str, min_length: int = 0) -> str:
     )
     raw = _as_str(raw, expected)
     text = unicodedata.normalize("NFC", raw)
+    refused = controls_in(text, TERMINAL_AND_BIDI)
+    if refused:  # terminal (C1) and bidirectional controls: refused, never stored
+        raise ReadError(f"caractère de contrôle interdit ({refused})", expected)
     text = "".join(c for c in text if c.isspace() or unicodedata.category(c) != "Cc")
     text = _fold_spaces(text)
     if len(text) < min_length:

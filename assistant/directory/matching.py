@@ -21,7 +21,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -41,6 +41,11 @@ CELL_DEG = 0.25
 EARTH_KM = 6371.0088
 DEFAULT_LIMIT = 20
 ISOLATION_NEEDED = {"mdro", "xdro"}
+# What a caller who may not read the medical section is told instead of a medical criterion: the
+# reason is shown on every proposal whatever the medical answers, so it reveals none of them.
+MEDICAL_NEEDS_REASON = "besoins du volet médical pris en compte (détail réservé au médecin)"
+MEDICAL_NEEDS_FAILURE = ("elle ne répond pas à un besoin noté au volet médical (détail réservé au "
+                         "médecin, qui peut poser la même question)")
 SPECIALTY_FR = {code: label for code, label, _ in SPECIALTIES}
 
 
@@ -87,6 +92,9 @@ class Criteria:
     needs: frozenset[str] = frozenset()  # logistics.needs codes: oxygen, bariatric_bed count here
     isolation: str | None = None  # medical.isolation: mdro/xdro need isolation rooms
     specialty_alt: str | None = None  # request.specialty_alt: ranked after the first in each band
+    # False for a caller who may not read the medical section (assistant/secrecy.py): the same
+    # units, explained without medical content
+    explain_medical: bool = True
 
     def specialties(self) -> tuple[str, ...]:
         """The specialties searched, the wanted one first."""
@@ -217,7 +225,13 @@ class DirectoryIndex:
 
     # -- the criteria, in the order "why not" names them ----------------------------------
     def failure(self, unit: Unit, c: Criteria) -> str | None:
-        """The first criterion this unit fails, in French; None when it is a candidate."""
+        """The first criterion this unit fails, in French; None when it is a candidate. Without
+        `explain_medical`, the medical criterion comes last and is not named."""
+        if not c.explain_medical:
+            visible = self.failure(unit, replace(c, isolation=None, explain_medical=True))
+            if visible is not None:
+                return visible
+            return MEDICAL_NEEDS_FAILURE if self.failure(unit, replace(c, explain_medical=True)) else None
         if not set(unit.activities) & _wanted(c):
             named = " ni ".join(f"l'activité {SPECIALTY_FR.get(s, s)} (activités ROR "
                                 f"{', '.join(SPECIALTY_ACTIVITIES.get(s, ()))})" for s in c.specialties())
@@ -254,7 +268,9 @@ class DirectoryIndex:
             (f"délai médian de réponse : {minutes:.0f} min" if minutes is not None
              else "délai de réponse pas encore mesuré"),
         ]
-        if c.isolation in ISOLATION_NEEDED:
+        if not c.explain_medical:
+            reasons.append(MEDICAL_NEEDS_REASON)
+        elif c.isolation in ISOLATION_NEEDED:
             reasons.append("chambres d'isolement pour le portage BMR/BHRe")
         if "oxygen" in c.needs:
             reasons.append("oxygène disponible")

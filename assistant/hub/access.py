@@ -13,19 +13,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 import anyio.to_thread
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlalchemy import bindparam
 from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import Session, select
 
 from orient.assistant.hub.auth import Principal, principal_for
+from orient.assistant.secrecy import reads_medical
 from orient.assistant.service import DossierService, paris_now
 from orient.assistant.store import accounts
 from orient.assistant.store.dossiers import NotFound
 from orient.assistant.store.tables import DelegationRow, DossierRow
-from orient.models.users import Actor, Role, Scope
+from orient.models.users import Actor, Role
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Hub:
     # loop, which parses requests and writes responses.
     threads: int | None = None
     tokens: TokenCache = field(default_factory=lambda: TokenCache())
+    feed_cursors: Any = None  # hub.cursors.FeedCursors, made on the first feed request
 
     def __post_init__(self) -> None:
         from orient.assistant.store.db import reader_engine
@@ -111,13 +114,18 @@ def hub_of(request: Request) -> Hub:
     return hub
 
 
-async def principal(request: Request, authorization: str | None = Header(None)) -> Principal:
+# The token travels as `Authorization: Bearer <token>`; declared as the API's security scheme, so
+# that the OpenAPI document says which operations need it. A missing or non-bearer header gives
+# no token here, and principal_for answers 401 in French.
+BEARER = HTTPBearer(auto_error=False, scheme_name="jeton",
+                    description="Jeton d'accès Orient (affiché une fois par « orient users add »).")
+
+
+async def principal(request: Request,
+                    credentials: HTTPAuthorizationCredentials | None = Depends(BEARER)) -> Principal:
     """The caller. Asynchronous, so that a token found in the cache costs no thread hop (FastAPI
     runs plain functions in its thread pool); the database is only read on a cache miss."""
-    token = None
-    if authorization:
-        scheme, _, value = authorization.partition(" ")
-        token = value.strip() if scheme.lower() == "bearer" else None
+    token = credentials.credentials.strip() if credentials else None
     hub = hub_of(request)
     cached = hub.tokens.get(token, hub.now())
     if cached is not None:
@@ -141,6 +149,7 @@ def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
             raise Forbidden(f"Action réservée aux rôles : {names} (vous êtes « {who.role.value} »).")
         return who
 
+    check.roles = roles  # type: ignore[attr-defined]  # read by hub/openapi.py (403 documented)
     return check
 
 
@@ -200,7 +209,7 @@ def owners_of(session: Session, who: Principal, hub: Hub) -> list[str]:
 
 
 def shows_medical(actor: Actor) -> bool:
-    return actor.role == Role.DOCTOR or actor.has_scope(Scope.READ_MEDICAL)
+    return reads_medical(actor)
 
 
 def visible_answers(answers: dict[str, Any], actor: Actor) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import orient
 from orient.assistant.hub import (
+    openapi,
     routes_admin,
     routes_dossiers,
     routes_feed,
@@ -71,6 +72,8 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     for err in exc.errors():
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "corps"
         message = _TYPE_FR.get(err.get("type", ""), "valeur invalide")
+        if err.get("type") == "value_error" and (err.get("ctx") or {}).get("error"):
+            message = f"valeur refusée ({err['ctx']['error']})"  # e.g. the control characters found
         if err.get("type") == "literal_error":
             expected = (err.get("ctx") or {}).get("expected")
             message += f" (attendu : {expected})" if expected else ""
@@ -121,7 +124,7 @@ class BodyLimit:
         await self.app(scope, limited, sending)
 
 
-_CONTROL_IN_PATH = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_IN_PATH = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 async def _too_large(send: Send) -> None:
@@ -182,7 +185,11 @@ def create_app(hub: Hub) -> FastAPI:
             404: f"Adresse inconnue : « {request.url.path} ».",
             405: f"Méthode {request.method} non permise sur « {request.url.path} ».",
         }
-        return json_error(exc.status_code, french.get(exc.status_code, "Requête refusée."))
+        answer = json_error(exc.status_code, french.get(exc.status_code, "Requête refusée."))
+        answer.headers.update(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path (Starlette names the last route's)
+            answer.headers["Allow"] = ", ".join(openapi.allowed_methods(app, request.url.path))
+        return answer
 
     @app.exception_handler(AuthError)
     async def unauthenticated(_r: Request, exc: AuthError) -> JSONResponse:
@@ -213,6 +220,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(routes_feed.router)
     app.include_router(routes_security.router)
     app.include_router(routes_admin.router)
+    openapi.install(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(AccessLog)
     return app
@@ -243,8 +251,14 @@ class AccessLog:
         try:
             await self.app(scope, receive, sending)
         finally:
-            log.info("%s %s %s %.1fms", scope["method"], scope["path"], status,
+            log.info("%s %s %s %.1fms", scope["method"], _printable(scope["path"]), status,
                      (time.perf_counter() - start) * 1000)
+
+
+def _printable(path: str) -> str:
+    """A path as one log line: control and bidirectional characters as \\x9b, \\u202e (a refused
+    path may hold them; they must not drive the terminal that reads the log)."""
+    return _CONTROL_IN_PATH.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), path)
 
 
 def _handler(status: int) -> Callable[[Request, Exception], Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from orient.assistant import accounts_admin
 from orient.assistant.directory.criteria import CriteriaError, criteria_from_text
@@ -24,6 +24,7 @@ from orient.assistant.hub.access import (
     require,
 )
 from orient.assistant.hub.auth import DEFAULT_TTL, Principal, issue_token, revoke_token, token_hash
+from orient.assistant.hub.openapi import CONFLICT
 from orient.assistant.store import audit
 from orient.assistant.store import referrals as store
 from orient.assistant.store.dossiers import NotFound
@@ -108,7 +109,7 @@ def new_token(user_id: str, request: Request, who: Principal = Depends(ADMIN)) -
     return s.TokenOut(token=token, token_id=token_id, expires_at=now + DEFAULT_TTL)
 
 
-@router.delete("/tokens/{token_id}", tags=["comptes"])
+@router.delete("/tokens/{token_id}", tags=["comptes"], responses=CONFLICT)
 def revoke(token_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, str]:
     """An admin revokes any token; anyone may revoke their own."""
     hub = hub_of(request)
@@ -177,7 +178,9 @@ def stats(request: Request, who: Principal = Depends(principal)) -> s.StatsOut:
     )
 
 
-@router.get("/audit/export", tags=["audit"])
+@router.get("/audit/export", tags=["audit"], response_class=StreamingResponse, responses={200: {
+    "description": "Une entrée du journal par ligne (JSON lines)",
+    "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}})
 def audit_export(request: Request, who: Principal = Depends(ADMIN)) -> StreamingResponse:
     """The audit chain as JSON lines: keyed digests of answers (HMAC, key outside the database),
     never the answers. The plain hashes of entries written before keys existed are withheld
@@ -198,11 +201,23 @@ def audit_export(request: Request, who: Principal = Depends(ADMIN)) -> Streaming
     return StreamingResponse(lines(), media_type="application/x-ndjson")
 
 
-@router.get("/audit/verify", tags=["audit"])
-def audit_verify(request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
-    """Whether the chain verifies (any user: it shows no entry, only the verdict)."""
-    result = hub_of(request).service.verify_audit()
-    return {"ok": result.ok, "entries": result.entries, "message": result.message, "bad_seq": result.bad_seq}
+@router.get("/audit/verify", tags=["audit"], response_model=s.AuditVerifyOut)
+def audit_verify(request: Request, who: Principal = Depends(principal)) -> s.AuditVerifyOut:
+    """Whether the chain verifies. An admin gets the whole verdict (entries in the log, the first
+    bad entry); anybody else the verdict and the number of their own entries only, never a
+    figure of the whole log, which would count everybody's activity."""
+    hub = hub_of(request)
+    result = hub.service.verify_audit()
+    if who.role == Role.ADMIN:
+        return s.AuditVerifyOut(ok=result.ok, entries=result.entries, message=result.message,
+                                bad_seq=result.bad_seq)
+    audit_t = AuditEntryRow.__table__  # type: ignore[attr-defined]
+    with hub.read_session() as session:
+        own = session.connection().execute(
+            select(func.count()).select_from(audit_t).where(audit_t.c.actor == who.user_id)).scalar()
+    message = ("Journal d'audit intègre." if result.ok else
+               "Journal d'audit altéré : l'administrateur en a le détail (orient audit verify).")
+    return s.AuditVerifyOut(ok=result.ok, entries=int(own or 0), message=message, bad_seq=None)
 
 
 @router.get("/directory/search", tags=["répertoire"])

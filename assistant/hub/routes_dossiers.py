@@ -23,6 +23,7 @@ from orient.assistant.hub.access import (
     visible_answers,
 )
 from orient.assistant.hub.auth import Principal
+from orient.assistant.hub.openapi import CONFLICT
 from orient.assistant.hub.views import display, referral_out, review_sections, unit_label
 from orient.assistant.service import Step
 from orient.assistant.store import accounts
@@ -124,7 +125,7 @@ def read(dossier_id: str, request: Request, who: Principal = Depends(FILLERS)) -
     )
 
 
-@router.post("/{dossier_id}/answer", response_model=s.StepOut)
+@router.post("/{dossier_id}/answer", response_model=s.StepOut, responses=CONFLICT)
 def answer(dossier_id: str, body: s.AnswerIn, request: Request,
            who: Principal = Depends(FILLERS)) -> Response:
     hub = hub_of(request)
@@ -133,7 +134,7 @@ def answer(dossier_id: str, body: s.AnswerIn, request: Request,
                    lambda: hub.service.answer(actor, dossier_id, body.text, body.version))
 
 
-@router.post("/{dossier_id}/back", response_model=s.StepOut)
+@router.post("/{dossier_id}/back", response_model=s.StepOut, responses=CONFLICT)
 def back(dossier_id: str, body: s.VersionIn, request: Request,
          who: Principal = Depends(FILLERS)) -> Response:
     hub = hub_of(request)
@@ -141,7 +142,7 @@ def back(dossier_id: str, body: s.VersionIn, request: Request,
     return guarded(hub, actor, dossier_id, lambda: hub.service.back(actor, dossier_id, body.version))
 
 
-@router.post("/{dossier_id}/edit", response_model=s.StepOut)
+@router.post("/{dossier_id}/edit", response_model=s.StepOut, responses=CONFLICT)
 def edit(dossier_id: str, body: s.EditIn, request: Request,
          who: Principal = Depends(FILLERS)) -> Response:
     hub = hub_of(request)
@@ -150,7 +151,7 @@ def edit(dossier_id: str, body: s.EditIn, request: Request,
                    lambda: hub.service.edit(actor, dossier_id, body.field, body.version))
 
 
-@router.post("/{dossier_id}/cancel-change", response_model=s.StepOut)
+@router.post("/{dossier_id}/cancel-change", response_model=s.StepOut, responses=CONFLICT)
 def cancel_change(dossier_id: str, body: s.VersionIn, request: Request,
                   who: Principal = Depends(FILLERS)) -> Response:
     hub = hub_of(request)
@@ -189,7 +190,7 @@ def why_not(dossier_id: str, unit_id: str, request: Request,
     return {"message": hub.service.why_not(actor, dossier_id, unit_id)}
 
 
-@router.put("/{dossier_id}/units")
+@router.put("/{dossier_id}/units", responses=CONFLICT)
 def choose(dossier_id: str, body: s.UnitsIn, request: Request,
            who: Principal = Depends(FILLERS)) -> dict[str, list[str]]:
     hub = hub_of(request)
@@ -200,7 +201,7 @@ def choose(dossier_id: str, body: s.UnitsIn, request: Request,
     return {"unit_ids": hub.service.chosen(actor, dossier_id)}
 
 
-@router.post("/{dossier_id}/sign", response_model=s.StepOut)
+@router.post("/{dossier_id}/sign", response_model=s.StepOut, responses=CONFLICT)
 def sign(dossier_id: str, body: s.SignIn, request: Request,
          who: Principal = Depends(FILLERS)) -> Response:
     """Only the doctor signs (roles table: a secretary never does)."""
@@ -212,7 +213,7 @@ def sign(dossier_id: str, body: s.SignIn, request: Request,
     return guarded(hub, actor, dossier_id, lambda: hub.service.sign(actor, dossier_id, body.code, body.version))
 
 
-@router.post("/{dossier_id}/send", response_model=s.SendOut)
+@router.post("/{dossier_id}/send", response_model=s.SendOut, responses=CONFLICT)
 def send(dossier_id: str, body: s.SendIn, request: Request, who: Principal = Depends(FILLERS)) -> Response:
     hub = hub_of(request)
     if who.role == Role.DOCTOR:

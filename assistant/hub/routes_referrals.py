@@ -14,6 +14,7 @@ from orient.assistant.engine import Engine
 from orient.assistant.hub import schemas as s
 from orient.assistant.hub.access import Forbidden, Hub, hub_of, owners_of, require
 from orient.assistant.hub.auth import Principal
+from orient.assistant.hub.openapi import CONFLICT
 from orient.assistant.hub.views import referral_out, review_sections
 from orient.assistant.store import audit
 from orient.assistant.store import referrals as store
@@ -68,14 +69,14 @@ def dashboard(request: Request, who: Principal = Depends(REQUESTERS)) -> list[s.
     return [referral_out(hub, r, now) for r in refs]
 
 
-@router.post("/referrals/{referral_id}/cancel", response_model=s.ReferralOut)
+@router.post("/referrals/{referral_id}/cancel", response_model=s.ReferralOut, responses=CONFLICT)
 def cancel(referral_id: str, body: s.CancelIn, request: Request,
            who: Principal = Depends(REQUESTERS)) -> s.ReferralOut:
     return _act(request, who, referral_id, "referral_cancelled",
                 lambda session, ref, now: store.cancel(session, ref, body.reason, body.text, now))
 
 
-@router.post("/referrals/{referral_id}/answer-info", response_model=s.ReferralOut)
+@router.post("/referrals/{referral_id}/answer-info", response_model=s.ReferralOut, responses=CONFLICT)
 def answer_info(referral_id: str, body: s.InfoAnswerIn, request: Request,
                 who: Principal = Depends(REQUESTERS)) -> s.ReferralOut:
     return _act(request, who, referral_id, "referral_info_answered",
@@ -92,7 +93,7 @@ def inbox(request: Request, who: Principal = Depends(RECEIVERS)) -> list[s.Refer
     return [referral_out(hub, r, now) for r in refs]
 
 
-@router.post("/inbox/{referral_id}/open", response_model=s.OpenedReferralOut)
+@router.post("/inbox/{referral_id}/open", response_model=s.OpenedReferralOut, responses=CONFLICT)
 def open_referral(referral_id: str, request: Request,
                   who: Principal = Depends(RECEIVERS)) -> s.OpenedReferralOut:
     """Opening a referral shows the dossier (medical section included, audited) and marks it read."""
@@ -113,7 +114,7 @@ def open_referral(referral_id: str, request: Request,
     )
 
 
-@router.post("/inbox/{referral_id}/accept", response_model=s.ReferralOut)
+@router.post("/inbox/{referral_id}/accept", response_model=s.ReferralOut, responses=CONFLICT)
 def accept(referral_id: str, body: s.AcceptIn, request: Request,
            who: Principal = Depends(RECEIVERS)) -> s.ReferralOut:
     def run(session: Session, ref: ReferralRow, now: datetime) -> ReferralRow:
@@ -125,28 +126,28 @@ def accept(referral_id: str, body: s.AcceptIn, request: Request,
     return _act(request, who, referral_id, "referral_accepted", run)
 
 
-@router.post("/inbox/{referral_id}/refuse", response_model=s.ReferralOut)
+@router.post("/inbox/{referral_id}/refuse", response_model=s.ReferralOut, responses=CONFLICT)
 def refuse(referral_id: str, body: s.RefuseIn, request: Request,
            who: Principal = Depends(RECEIVERS)) -> s.ReferralOut:
     return _act(request, who, referral_id, "referral_refused",
                 lambda session, ref, now: store.refuse(session, ref, body.reason, body.text, now))
 
 
-@router.post("/inbox/{referral_id}/request-info", response_model=s.ReferralOut)
+@router.post("/inbox/{referral_id}/request-info", response_model=s.ReferralOut, responses=CONFLICT)
 def request_info(referral_id: str, body: s.InfoRequestIn, request: Request,
                  who: Principal = Depends(RECEIVERS)) -> s.ReferralOut:
     return _act(request, who, referral_id, "referral_info_requested",
                 lambda session, ref, now: store.request_info(session, ref, body.question, now))
 
 
-@router.post("/inbox/{referral_id}/admit", response_model=s.ReferralOut)
+@router.post("/inbox/{referral_id}/admit", response_model=s.ReferralOut, responses=CONFLICT)
 def admit(referral_id: str, request: Request, who: Principal = Depends(RECEIVERS)) -> s.ReferralOut:
     """The patient has arrived (after acceptance)."""
     return _act(request, who, referral_id, "referral_admitted",
                 lambda session, ref, now: store.admit(session, ref, now))
 
 
-@router.post("/inbox/{referral_id}/close", response_model=s.ReferralOut)
+@router.post("/inbox/{referral_id}/close", response_model=s.ReferralOut, responses=CONFLICT)
 def close(referral_id: str, request: Request, who: Principal = Depends(RECEIVERS)) -> s.ReferralOut:
     """The stay is over: the referral is closed."""
     return _act(request, who, referral_id, "referral_closed",

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+from orient.models.text import control_message
+
+# What the OpenAPI document says of every text of a request: no C0/C1 control (tab, line feed
+# and carriage return aside), no DEL, no bidirectional override (orient.models.text.CONTROL_CHARS)
+NO_CONTROL_PATTERN = "^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
+
+
+def _document_texts(schema: dict[str, Any]) -> None:
+    """Add NO_CONTROL_PATTERN to the plain text properties of a request's JSON schema."""
+    for prop in schema.get("properties", {}).values():
+        for item in (prop, *prop.get("anyOf", ()), prop.get("items") or {}):
+            if item.get("type") == "string" and not {"format", "enum", "const", "pattern"} & set(item):
+                item["pattern"] = NO_CONTROL_PATTERN
 
 
 def _no_control(value: Any) -> Any:
-    if isinstance(value, str) and _CONTROL.search(value):
-        raise ValueError("caractère de contrôle interdit")
+    """C0 and C1 controls, DEL and bidirectional overrides are refused in every text of a request
+    (orient.models.text.CONTROL_CHARS)."""
+    problem = control_message(value) if isinstance(value, str) else None
+    if problem:
+        raise ValueError(problem)
     if isinstance(value, list):
         for item in value:
             _no_control(item)
@@ -21,7 +35,7 @@ def _no_control(value: Any) -> Any:
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_max_length=10_000)
+    model_config = ConfigDict(extra="forbid", str_max_length=10_000, json_schema_extra=_document_texts)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -256,3 +270,31 @@ class TokenOut(BaseModel):
     token: str
     token_id: str
     expires_at: datetime
+
+
+class AuditVerifyOut(BaseModel):
+    ok: bool = Field(..., description="the audit chain verifies")
+    entries: int = Field(..., description="admin: entries of the whole log; anybody else: their own entries")
+    message: str
+    bad_seq: int | None = Field(None, description="admin only: the first bad entry")
+
+
+# -- errors (every refusal has a French `detail`) --------------------------------------------------
+class ErrorOut(BaseModel):
+    detail: str = Field(..., description="what is wrong, in French")
+
+
+class FieldErrorOut(BaseModel):
+    field: str
+    message: str
+
+
+class ValidationErrorOut(BaseModel):
+    detail: str = Field(..., description="what is wrong, in French")
+    errors: list[FieldErrorOut] = Field(default_factory=list,
+                                        description="each refused field (a request the schema refuses)")
+
+
+class ConflictOut(BaseModel):
+    detail: str = Field(..., description="why, in French")
+    current: Any = Field(None, description="the dossier as it is now, for a stale write")

@@ -222,6 +222,16 @@ class FeedEventRow(SQLModel, table=True):
     status: str | None = None
 
 
+class HubKeyRow(SQLModel, table=True):
+    """Random keys the hub processes of one database share (made once, on first use): e.g. the
+    key that turns feed positions into per-caller cursors (hub/cursors.py)."""
+
+    __tablename__ = "hub_key"
+
+    name: str = Field(primary_key=True)
+    value: str  # hex
+
+
 # Mappers are configured now rather than on the first ORM instance or query: rows built with
 # `model_construct` (referrals on the send path) read their attributes through the mapper, and
 # a process whose first requests build no ORM instance would find it unconfigured.

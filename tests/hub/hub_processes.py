@@ -92,11 +92,12 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30) -> Server:
-        return self.launch().wait_ready(timeout)
+    def start(self, timeout: float = 30, port: int | None = None) -> Server:
+        return self.launch(port).wait_ready(timeout)
 
-    def launch(self) -> Server:
-        self.port = free_port()
+    def launch(self, port: int | None = None) -> Server:
+        """Start `orient serve` on `port` (default: a free one)."""
+        self.port = port or free_port()
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(
                 [*command(), "serve", "--db", self.db, "--port", str(self.port)],
@@ -125,6 +126,12 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+
+    def kill(self) -> None:
+        """kill -9: no clean-up of any kind, as after a crash or an OOM kill."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(15)
 
     def logs(self) -> str:
         return self.log.read_text("utf-8", errors="replace") if self.log.exists() else ""

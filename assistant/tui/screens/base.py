@@ -57,6 +57,9 @@ class LiveTable(OrientScreen):
                 if exc.status == 401:
                     self.notify(exc.detail, severity="error")
                     return
+                if exc.status == 422:  # a cursor this hub no longer knows: start again from now
+                    last = -1
+                    self.refresh_rows()
                 await asyncio.sleep(2.0)
                 continue
             except HubUnavailable:

@@ -226,7 +226,9 @@ class ChatScreen(Screen[None]):
             self.say(f"Questions terminées (dossier « {DOSSIER_STATUS_FR[DossierStatus(self.status)]} »). "
                      "F6 : récapitulatif · F7 : unités proposées · F8 : signer et envoyer.")
         else:
-            missing = ", ".join(HNP.field(f).label for f in step.get("missing", []) if f in HNP.by_id)
+            # "medical": the section as a whole, for a secretary who may not read it
+            missing = ", ".join(HNP.field(f).label if f in HNP.by_id else "le volet médical (médecin)"
+                                for f in step.get("missing", []) if f in HNP.by_id or f == "medical")
             self.say(f"Plus de question pour vous. Reste à remplir : {missing or 'rien'}.")
 
     @staticmethod
