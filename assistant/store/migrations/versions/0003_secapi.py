@@ -1,7 +1,7 @@
 """hub keys: random keys shared by the hub processes of one database (feed cursors)
 
-Revision ID: 0002_secapi
-Revises: 0001
+Revision ID: 0003_secapi
+Revises: 0002_secaudit
 """
 
 from __future__ import annotations
