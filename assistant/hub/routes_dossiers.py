@@ -18,6 +18,7 @@ from orient.assistant.store import accounts
 from orient.assistant.store.dossiers import NotFound, StaleWrite, load
 from orient.assistant.store.tables import DelegationRow, DossierRow
 from orient.dialogs.hnp import HNP, patient_label
+from orient.models.fields import Warning
 from orient.models.users import Actor, Role, Scope
 
 router = APIRouter(prefix="/dossiers", tags=["dossiers"])
@@ -64,15 +65,26 @@ def question_out(hub: Hub, q: Question | None) -> s.QuestionOut | None:
         section_title=dialog.section_title(spec.section), question=spec.question, why=spec.why,
         type=spec.type.value, required=q.required, options=list(spec.options), current=q.current,
         current_display=None if q.current is None else _display(hub, spec.id, q.current, spec.display(q.current)),
-        changing=q.changing, suggestions=list(q.suggestions),
+        changing=q.changing, suggestions=list(q.suggestions), suggestions_title=q.suggestions_title,
     )
+
+
+def warning_out(w: Warning) -> s.WarningOut:
+    return s.WarningOut(field=w.field, code=w.code, message=w.message, picks=list(w.picks),
+                        dossiers=[dossier_id for dossier_id, _ in w.picks])
+
+
+def kept_warnings(warnings: list[Warning], medical: bool) -> list[s.WarningOut]:
+    """The warnings a dossier keeps, without those of the medical section for a caller who
+    may not read it."""
+    return [warning_out(w) for w in warnings if medical or w.section != "medical"]
 
 
 def step_out(hub: Hub, step: Step) -> s.StepOut:
     return s.StepOut(
         ok=step.ok, dossier_id=step.dossier_id, status=step.status.value, version=step.version,
         question=question_out(hub, step.question), message=step.message,
-        warnings=[s.WarningOut(field=w.field, code=w.code, message=w.message) for w in step.warnings],
+        warnings=[warning_out(w) for w in step.warnings],
         duplicates=step.duplicates, blocked_reason=step.blocked_reason, missing=step.missing,
         progress=[s.ProgressOut(section=p.section, title=p.title, answered=p.answered, total=p.total)
                   for p in step.progress],
@@ -157,7 +169,7 @@ def read(dossier_id: str, request: Request, who: Principal = Depends(FILLERS)) -
         missing=step.missing, blocked_reason=step.blocked_reason, signed=state.signature is not None,
         signed_at=state.signature.at if state.signature else None,
         chosen_units=chosen, chosen_labels=[unit_label(hub, u) for u in chosen],
-        question=question_out(hub, step.question),
+        question=question_out(hub, step.question), warnings=kept_warnings(state.warnings, medical),
     )
 
 
@@ -223,8 +235,12 @@ def review_sections(hub: Hub, sections: list[Any], medical: bool) -> list[dict[s
 
 
 def _display(hub: Hub, field_id: str, value: Any, shown: str) -> str:
-    """The commune as its name, département and code rather than the bare INSEE code."""
-    if field_id == "patient.commune" and value and hub.service.lookups.communes is not None:
+    """The commune as its name, département and code rather than the bare INSEE code; a birth
+    abroad as such."""
+    if field_id == "patient.birth_place" and str(value).startswith("99"):
+        return f"né(e) à l'étranger (code pays INSEE {value})"
+    if field_id in ("patient.commune", "patient.birth_place") and value \
+            and hub.service.lookups.communes is not None:
         commune = hub.service.lookups.communes.get(value)
         return commune.label if commune is not None else shown
     return shown

@@ -14,7 +14,7 @@ from orient.assistant.engine import Engine
 from orient.assistant.hub import schemas as s
 from orient.assistant.hub.app import Forbidden, Hub, hub_of, require
 from orient.assistant.hub.auth import Principal
-from orient.assistant.hub.routes_dossiers import _owners, review_sections
+from orient.assistant.hub.routes_dossiers import _owners, kept_warnings, review_sections
 from orient.assistant.hub.views import referral_out
 from orient.assistant.store import audit
 from orient.assistant.store import referrals as store
@@ -110,6 +110,7 @@ def open_referral(referral_id: str, request: Request,
         referral=referral_out(hub, ref, now), dossier=state.answers,
         sections=review_sections(hub, engine.review(state), medical=True),
         signed_at=state.signature.at if state.signature else None,
+        warnings=kept_warnings(state.warnings, medical=True),
     )
 
 
