@@ -171,10 +171,27 @@ def revoked(answers: Answers) -> list[Warning]:
                     f"Il est effacé et vous est redemandé (encore possibles : {STILL_POSSIBLE}).")]
 
 
+SPO2_FIELDS = ("medical.spo2", "medical.spo2_confirmed")
+
+
+def spo2_warnings(answers: Answers) -> list[Warning]:
+    """A SpO2 under 90 % confirmed without a red flag: kept, and said, with the dossier."""
+    spo2 = answers.get("medical.spo2")
+    if answers.get("medical.spo2_confirmed") is not True or spo2 is None or spo2 >= 90:
+        return []
+    return [Warning(
+        "medical.spo2_confirmed", "spo2_low",
+        f"SpO2 basse ({spo2} %) confirmée sans signe de gravité déclaré : une aggravation relève "
+        "du 15 (SAMU).", depends=("medical.spo2",),
+    )]
+
+
 def cross_check(changed: str, answers: Answers) -> list[Warning]:
     """Warnings re-checked when one of the answers they depend on changes."""
     if changed in INS_TRAITS[1:]:
         return ins_warnings(answers)
+    if changed in SPO2_FIELDS:
+        return spo2_warnings(answers)
     return []
 
 
