@@ -41,11 +41,22 @@ _MARKDOWN = _environment(autoescape=False)
 _HTML = _environment(autoescape=True)
 
 
-def render_review(sections: list[dict[str, Any]], status: str, blocked_reason: str | None) -> str:
+_COMMAND = re.compile(r"\s*\((?:[^()]*\s)?/modifier [^()]*\)")
+
+
+def warning_lines(warnings: list[dict[str, Any]] | None) -> list[str]:
+    """The warnings a dossier keeps, as its readers see them: their messages, without the
+    chat's commands ("(/modifier MSSanté)") that mean nothing on paper."""
+    return [_COMMAND.sub("", str(w.get("message", ""))) for w in warnings or []]
+
+
+def render_review(sections: list[dict[str, Any]], status: str, blocked_reason: str | None,
+                  warnings: list[dict[str, Any]] | None = None) -> str:
     return _MARKDOWN.get_template("review.md.j2").render(
         sections=sections,
         status_fr=DOSSIER_STATUS_FR[DossierStatus(status)],
         blocked_reason=blocked_reason,
+        warnings=[str(w.get("message", "")) for w in warnings or []],
     )
 
 
@@ -69,7 +80,8 @@ def _when(iso: str | None) -> str:
 
 
 def _letter_context(
-    answers: dict[str, Any], sections: list[dict[str, Any]], signed_at: str | None, today: date
+    answers: dict[str, Any], sections: list[dict[str, Any]], signed_at: str | None, today: date,
+    warnings: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     wanted = {f.id: answers.get(f.id, "") for f in HNP.fields}
     return {
@@ -85,23 +97,26 @@ def _letter_context(
         "signed": bool(signed_at),
         "signed_at": _when(signed_at),
         "today": f"{today:%d/%m/%Y}",
+        "warnings": warning_lines(warnings),
     }
 
 
 def render_letter_markdown(
-    answers: dict[str, Any], sections: list[dict[str, Any]], signed_at: str | None, today: date
+    answers: dict[str, Any], sections: list[dict[str, Any]], signed_at: str | None, today: date,
+    warnings: list[dict[str, Any]] | None = None,
 ) -> str:
     return _MARKDOWN.get_template("letter.md.j2").render(
-        **_letter_context(answers, sections, signed_at, today)
+        **_letter_context(answers, sections, signed_at, today, warnings)
     )
 
 
 def render_letter_html(
-    answers: dict[str, Any], sections: list[dict[str, Any]], signed_at: str | None, today: date
+    answers: dict[str, Any], sections: list[dict[str, Any]], signed_at: str | None, today: date,
+    warnings: list[dict[str, Any]] | None = None,
 ) -> str:
     """Printable HTML; every user text is escaped by the template engine."""
     return _HTML.get_template("letter.html.j2").render(
-        **_letter_context(answers, sections, signed_at, today)
+        **_letter_context(answers, sections, signed_at, today, warnings)
     )
 
 
