@@ -11,6 +11,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from orient.dialogs.hnp import HNP
+from orient.dialogs.hnp_rules import outgoing
 from orient.models.lifecycle import DOSSIER_STATUS_FR, DossierStatus
 
 LEGAL_FIELDS = ("medical.reason", "medical.treatments", "medical.allergies")
@@ -83,10 +84,13 @@ def _letter_context(
     answers: dict[str, Any], sections: list[dict[str, Any]], signed_at: str | None, today: date,
     warnings: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    answers = outgoing(answers)  # the INS number only with a qualified identity
     wanted = {f.id: answers.get(f.id, "") for f in HNP.fields}
     return {
         "d": wanted,
-        "sections": [s for s in sections if not s.get("hidden")],
+        "sections": [{**s, "items": [i for i in s.get("items", []) if i["field"] in answers
+                                     or i.get("state") != "answered"]}
+                     for s in sections if not s.get("hidden")],
         "callback_phone": HNP.field("requester.callback_phone").display(
             answers.get("requester.callback_phone")),  # 05 61 00 00 00, not +33561000000
         "birth_date": _display(sections, "patient.birth_date"),

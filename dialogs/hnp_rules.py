@@ -159,6 +159,14 @@ def identity_status(value: str, ctx: RuleContext) -> tuple[Any, list[Warning]]:
     return value, []
 
 
+def outgoing(answers: Answers) -> dict[str, Any]:
+    """The answers as they may leave the system (the receiving unit, the printed letter): the INS
+    number only with a qualified identity (RNIV)."""
+    if answers.get(IDENTITY_STATUS) == "qualifiee":
+        return dict(answers)
+    return {k: v for k, v in answers.items() if k != "patient.ins"}
+
+
 def revoked(answers: Answers) -> list[Warning]:
     """Answers that a change of other answers made impossible: removed and asked again, each
     with what the person is told. The identity status, when the INS or a trait changed."""

@@ -20,6 +20,7 @@ from orient.assistant.store import audit
 from orient.assistant.store import referrals as store
 from orient.assistant.store.dossiers import NotFound, load
 from orient.assistant.store.tables import ReferralRow, UnitRow
+from orient.dialogs.hnp_rules import outgoing
 from orient.models.users import Role
 
 router = APIRouter(tags=["demandes"])
@@ -106,6 +107,7 @@ def open_referral(referral_id: str, request: Request,
         state = load(session, ref.dossier_id)
         session.commit()
     engine = Engine(hub.service.dialog, hub.service.lookups)
+    state.answers = outgoing(state.answers)  # the INS number only with a qualified identity
     return s.OpenedReferralOut(
         referral=referral_out(hub, ref, now), dossier=state.answers,
         sections=review_sections(hub, engine.review(state), medical=True),

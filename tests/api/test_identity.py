@@ -155,6 +155,8 @@ def test_warnings_stay_with_the_dossier_while_their_cause_holds(sqlite_env: Env,
     opened = env.ok("POST", f"/inbox/{ref['id']}/open", r.recv_unit)
     assert codes(opened["warnings"]) == everything - {"not_mssante"}
     assert any("mineur" in w["message"] for w in opened["warnings"])
+    # the INS number leaves the system only with a qualified identity (here: validated)
+    assert "patient.ins" not in opened["dossier"] and MALE_TOULOUSE not in str(opened)
 
 
 # -- numbered picks of communes ------------------------------------------------------------------

@@ -95,3 +95,11 @@ def test_the_letter_and_the_review_show_the_warnings_the_dossier_keeps() -> None
     # none kept: no heading
     assert "Points d'attention" not in render_letter_markdown(ANSWERS, sections_from_answers(ANSWERS), None,
                                                               date(2026, 11, 27))
+
+
+def test_the_ins_number_is_in_the_letter_only_with_a_qualified_identity() -> None:
+    for status, shown in (("qualifiee", True), ("validee", False), ("provisoire", False)):
+        answers = {**ANSWERS, "patient.ins": "238033155512370", "patient.identity_status": status}
+        html = render_letter_html(answers, sections_from_answers(answers), None, date(2026, 11, 27))
+        text = render_letter_markdown(answers, sections_from_answers(answers), None, date(2026, 11, 27))
+        assert ("238033155512370" in html) is shown and ("238033155512370" in text) is shown, status
