@@ -7,7 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from test_replay import label, replay_file, scenario_data, write
+from test_replay import SCENARIOS, label, replay_file, scenario_data, write
+
+from orient.assistant import replay
+from orient.assistant.service import DossierService
+from orient.assistant.store.db import open_engine
 
 FEMALE_TOULOUSE = "238033155512370"  # a woman born in March 1938 in the 31 (Haute-Garonne)
 MALE_TOULOUSE = "138033155512323"  # the same, but a man: contradicts the doctor's patient
@@ -105,3 +109,19 @@ def test_a_refused_empty_input_is_recorded_and_the_next_one_is_tried(tmp_path: P
     assert report["dossier"]["patient.birth_name"] == "MARTIN"
     assert report["dossier"]["medical.reason"].startswith("Dyspnée")
     assert report["status"] == "sent"
+
+
+def test_a_duplicate_suspicion_names_the_dossier_the_user_may_open(tmp_path: Path) -> None:
+    engine = open_engine(tmp_path / "shared.db")
+    try:
+        service = DossierService(engine)
+        scenario = replay.load_scenario(SCENARIOS / "doctor_full.json")
+        first_id, first = replay.run_dossier(scenario, service)
+        assert first["status"] == "sent" and first["dossier_warnings"] == []
+        _, second = replay.run_dossier(scenario, service)
+        [duplicate] = [w for w in second["warnings"] if w["code"] == "duplicate"]
+        assert duplicate["dossiers"] == [first_id] and "l'ouvrir" in duplicate["message"]
+        assert [w["code"] for w in second["dossier_warnings"]] == ["duplicate"]
+        assert "dossiers" not in second["dossier_warnings"][0]
+    finally:
+        engine.dispose()
