@@ -248,17 +248,13 @@ class Engine:
             kind = "answer_changed" if had and previous != value else "answer_accepted"
             out.events.append(Event(kind, spec.id, value))
         out.changed.add(spec.id)
-        new.picks.pop(spec.id, None)
         if new.focus == spec.id:
             new.focus = None
         if spec.retract and value is False:
             for field_id in (*spec.retract, spec.id):
                 self._remove(new, out, field_id, "valeur non confirmée")
         self._prune(new, out)
-        revoked = self._revoke(new, out)
-        out.warnings.extend(self.dialog.cross_check(spec.id, new.answers))
-        kept_duplicate = self._check_duplicates(new, out, spec)
-        self._keep_warnings(new, out, spec, [w for w in out.warnings if w not in revoked], kept_duplicate)
+        self._checks(new, out, [spec])
         for w in out.warnings:
             out.events.append(Event("warning_shown", w.field, detail=w.code))
         self._settle(state, new, actor, out)
@@ -287,6 +283,20 @@ class Engine:
                 elif spec.required_when and spec.required(state.answers) and not state.answers.get(spec.id):
                     self._remove(state, out, spec.id, "la question est devenue obligatoire")
                     changed = True
+
+    def _checks(self, new: DossierState, out: Outcome, written: list[FieldSpec]) -> None:
+        """After answers were written (and conditions pruned): the answers that became
+        impossible (RNIV), the warnings re-checked, duplicate suspicion, and the warnings the
+        dossier keeps; the candidates offered for the written fields are spent."""
+        for spec in written:
+            new.picks.pop(spec.id, None)
+        revoked = self._revoke(new, out)
+        for spec in written:
+            out.warnings.extend(self.dialog.cross_check(spec.id, new.answers))
+        traits = [s for s in written if s.id in self.dialog.duplicate_traits]
+        kept_duplicate = self._check_duplicates(new, out, traits[-1] if traits else written[-1])
+        self._keep_warnings(new, out, {s.id for s in written},
+                            [w for w in out.warnings if w not in revoked], kept_duplicate)
 
     def _revoke(self, state: DossierState, out: Outcome) -> list[Warning]:
         """Remove the answers that the change made impossible (the identity status under the
@@ -319,7 +329,7 @@ class Engine:
                        "Suspicion de doublon : un autre dossier ouvert existe pour ce patient (même nom "
                        "de naissance, premier prénom, date de naissance et sexe).", depends=traits)
 
-    def _keep_warnings(self, state: DossierState, out: Outcome, spec: FieldSpec, shown: list[Warning],
+    def _keep_warnings(self, state: DossierState, out: Outcome, written: set[str], shown: list[Warning],
                        duplicate: Warning | None) -> None:
         """The warnings that stay with the dossier while their cause holds: those of the answers
         that did not change (nor what they depend on), then the ones of this answer and those
@@ -328,7 +338,7 @@ class Engine:
         before = state.warnings
         kept = [w for w in before if w.field not in changed and not changed.intersection(w.depends)]
         fresh = [w for w in shown if w.code != "duplicate"]
-        for field_id in sorted(changed - {spec.id}):
+        for field_id in sorted(changed - written):
             fresh += self.dialog.cross_check(field_id, state.answers)
         if duplicate is not None:
             fresh.append(duplicate)
