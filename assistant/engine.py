@@ -9,7 +9,7 @@ the events to record; the caller persists both before showing the next question.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -159,6 +159,9 @@ class Engine:
         title = ""
         if state.picks.get(spec.id):  # the candidates of the last refusal (an ambiguous commune)
             suggestions, title = state.picks[spec.id], PICKS_TITLE
+        elif spec.suggest is not None and self.lookups.icd10 is not None:
+            suggestions = tuple(spec.suggest(self._context(state)))
+            title = ICD10_TITLE
         elif spec.suggest_from and self.lookups.icd10 is not None:
             words = state.answers.get(spec.suggest_from) or ""
             suggestions = tuple(self.lookups.icd10.propose(words)) if words else ()
@@ -190,13 +193,7 @@ class Engine:
                 err = ReadError("", expected_text(spec, state.answers))
                 return self._refuse_input(state, spec, text, err)
             return self._apply(state, actor, spec, None, [], skipped=True)
-        ctx = RuleContext(
-            answers=state.answers,
-            today=self._today(),
-            communes=self.lookups.communes,
-            icd10=self.lookups.icd10,
-            picks=state.picks.get(spec.id, ()),
-        )
+        ctx = replace(self._context(state), picks=state.picks.get(spec.id, ()))
         try:
             value, warnings = read_answer(spec, text, ctx)
         except ReadError as err:
@@ -205,6 +202,10 @@ class Engine:
 
     def _today(self) -> date:
         return self.lookups.now().date()
+
+    def _context(self, state: DossierState) -> RuleContext:
+        return RuleContext(answers=state.answers, today=self._today(), communes=self.lookups.communes,
+                           icd10=self.lookups.icd10)
 
     def _refuse(self, state: DossierState, message: str) -> Outcome:
         return Outcome(False, state, message=message)

@@ -314,6 +314,6 @@ def test_nir_trait_mismatch_wording() -> None:
         "sexe : le numéro indique une femme (2), le sexe saisi est masculin",
         "année de naissance : le numéro indique 38, la date de naissance est en 1939",
         "mois de naissance : le numéro indique 03, la date de naissance est en mai (05)",
-        "lieu de naissance : le numéro indique une naissance dans le département 31, le lieu "
-        "saisi est dans le département 75",
+        ("lieu de naissance : le numéro indique une naissance dans le département 31, le lieu "
+         "saisi est dans le département 75"),
     ]
