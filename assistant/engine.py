@@ -9,7 +9,7 @@ the events to record; the caller persists both before showing the next question.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -33,6 +33,9 @@ from orient.models.lifecycle import DossierStatus, dossier_path
 from orient.models.users import Actor, Role
 
 DuplicateFinder = Callable[[str, dict[str, Any]], list[str]]
+
+ICD10_TITLE = "Codes proposés d'après l'hypothèse :"
+PICKS_TITLE = "Choix proposés (tapez le numéro) :"
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class Question:
     changing: bool = False
     required: bool = False  # an empty answer is refused
     suggestions: tuple[tuple[str, str], ...] = ()  # (code, label) proposed, chosen by number
+    suggestions_title: str = ""  # what the suggestions are, in French
 
     @property
     def id(self) -> str:
@@ -79,6 +83,7 @@ class Outcome:
     changed: set[str] = field(default_factory=set)  # answers written or removed
     duplicates: list[str] = field(default_factory=list)
     next: Question | None = None
+    persist: bool = False  # a refusal that still changes the state (the candidates it offers)
 
 
 @dataclass(frozen=True)
@@ -151,13 +156,18 @@ class Engine:
 
     def _question(self, spec: FieldSpec, state: DossierState, changing: bool = False) -> Question:
         suggestions: tuple[tuple[str, str], ...] = ()
-        if spec.suggest is not None and self.lookups.icd10 is not None:
+        title = ""
+        if state.picks.get(spec.id):  # the candidates of the last refusal (an ambiguous commune)
+            suggestions, title = state.picks[spec.id], PICKS_TITLE
+        elif spec.suggest is not None and self.lookups.icd10 is not None:
             suggestions = tuple(spec.suggest(self._context(state)))
+            title = ICD10_TITLE
         elif spec.suggest_from and self.lookups.icd10 is not None:
             words = state.answers.get(spec.suggest_from) or ""
             suggestions = tuple(self.lookups.icd10.propose(words)) if words else ()
+            title = ICD10_TITLE
         return Question(spec, state.answers.get(spec.id) if changing else None, changing,
-                        spec.required(state.answers), suggestions)
+                        spec.required(state.answers), suggestions, title)
 
     def missing(self, state: DossierState) -> list[str]:
         """Required fields that apply and are unanswered, in spec order."""
@@ -183,7 +193,7 @@ class Engine:
                 err = ReadError("", expected_text(spec, state.answers))
                 return self._refuse_input(state, spec, text, err)
             return self._apply(state, actor, spec, None, [], skipped=True)
-        ctx = self._context(state)
+        ctx = replace(self._context(state), picks=state.picks.get(spec.id, ()))
         try:
             value, warnings = read_answer(spec, text, ctx)
         except ReadError as err:
@@ -202,7 +212,18 @@ class Engine:
 
     def _refuse_input(self, state: DossierState, spec: FieldSpec, typed: str, err: ReadError) -> Outcome:
         message = refusal_message(spec, typed, err)
-        return Outcome(False, state, message=message, events=[Event("answer_refused", spec.id, typed)])
+        out = Outcome(False, state, message=message, events=[Event("answer_refused", spec.id, typed)])
+        picks = tuple(getattr(err, "picks", ()))
+        if typed.strip() and picks != state.picks.get(spec.id, ()):
+            # the candidates listed are kept with the dossier: typing a number picks one, after
+            # a restart too
+            out.state = state.copy()
+            if picks:
+                out.state.picks[spec.id] = picks
+            else:
+                out.state.picks.pop(spec.id, None)
+            out.persist = True
+        return out
 
     def _apply(
         self,
@@ -234,8 +255,7 @@ class Engine:
             for field_id in (*spec.retract, spec.id):
                 self._remove(new, out, field_id, "valeur non confirmée")
         self._prune(new, out)
-        out.warnings.extend(self.dialog.cross_check(spec.id, new.answers))
-        self._check_duplicates(new, out, spec)
+        self._checks(new, out, [spec])
         for w in out.warnings:
             out.events.append(Event("warning_shown", w.field, detail=w.code))
         self._settle(state, new, actor, out)
@@ -265,19 +285,72 @@ class Engine:
                     self._remove(state, out, spec.id, "la question est devenue obligatoire")
                     changed = True
 
-    def _check_duplicates(self, state: DossierState, out: Outcome, spec: FieldSpec) -> None:
+    def _checks(self, new: DossierState, out: Outcome, written: list[FieldSpec]) -> None:
+        """After answers were written (and conditions pruned): the answers that became
+        impossible (RNIV), the warnings re-checked, duplicate suspicion, and the warnings the
+        dossier keeps; the candidates offered for the written fields are spent."""
+        for spec in written:
+            new.picks.pop(spec.id, None)
+        revoked = self._revoke(new, out)
+        for spec in written:
+            out.warnings.extend(self.dialog.cross_check(spec.id, new.answers))
+        traits = [s for s in written if s.id in self.dialog.duplicate_traits]
+        kept_duplicate = self._check_duplicates(new, out, traits[-1] if traits else written[-1])
+        self._keep_warnings(new, out, {s.id for s in written},
+                            [w for w in out.warnings if w not in revoked], kept_duplicate)
+
+    def _revoke(self, state: DossierState, out: Outcome) -> list[Warning]:
+        """Remove the answers that the change made impossible (the identity status under the
+        RNIV rules): they are asked again, and the person is told why."""
+        revoked = [w for w in self.dialog.revoked(state.answers) if state.has(w.field)]
+        for w in revoked:
+            self._remove(state, out, w.field, f"réponse devenue impossible ({w.code})")
+        out.warnings.extend(revoked)
+        return revoked
+
+    def _check_duplicates(self, state: DossierState, out: Outcome, spec: FieldSpec) -> Warning | None:
+        """Duplicate suspicion once the traits are known, again whenever one changes. Returns
+        the warning the dossier keeps (worded for every reader, the receiving unit's too)."""
         traits = self.dialog.duplicate_traits
-        if spec.id not in traits or not all(t in state.answers for t in traits):
-            return
+        if not out.changed.intersection(traits) or not all(t in state.answers for t in traits):
+            return None
         found = self.lookups.duplicates(state.id, {t: state.answers[t] for t in traits})
-        if found:
-            out.duplicates = found
-            out.warnings.append(Warning(
-                spec.id,
-                "duplicate",
-                "Un dossier ouvert existe déjà pour ce patient (même nom de naissance, premier "
-                "prénom, date de naissance et sexe) : voulez-vous plutôt l'ouvrir ?",
-            ))
+        if not found:
+            return None
+        out.duplicates = found
+        field_id = spec.id if spec.id in traits else traits[0]
+        out.warnings.append(Warning(
+            field_id,
+            "duplicate",
+            "Un dossier ouvert existe déjà pour ce patient (même nom de naissance, premier "
+            "prénom, date de naissance et sexe) : voulez-vous plutôt l'ouvrir ?",
+            depends=traits,
+        ))
+        return Warning(field_id, "duplicate",
+                       "Suspicion de doublon : un autre dossier ouvert existe pour ce patient (même nom "
+                       "de naissance, premier prénom, date de naissance et sexe).", depends=traits)
+
+    def _keep_warnings(self, state: DossierState, out: Outcome, written: set[str], shown: list[Warning],
+                       duplicate: Warning | None) -> None:
+        """The warnings that stay with the dossier while their cause holds: those of the answers
+        that did not change (nor what they depend on), then the ones of this answer and those
+        re-checked for every answer written or removed."""
+        changed = out.changed
+        before = state.warnings
+        kept = [w for w in before if w.field not in changed and not changed.intersection(w.depends)]
+        fresh = [w for w in shown if w.code != "duplicate"]
+        for field_id in sorted(changed - written):
+            fresh += self.dialog.cross_check(field_id, state.answers)
+        if duplicate is not None:
+            fresh.append(duplicate)
+        by_key = {(w.field, w.code): w for w in kept}
+        for w in fresh:
+            if w.field in state.answers:
+                by_key[(w.field, w.code)] = Warning(w.field, w.code, w.message, w.depends)
+        state.warnings = list(by_key.values())
+        for w in before:
+            if (w.field, w.code) not in by_key:
+                out.events.append(Event("warning_cleared", w.field, detail=w.code))
 
     def _settle(self, before: DossierState, new: DossierState, actor: Actor, out: Outcome) -> None:
         """Signature validity, hand-over and status after a change of answers."""

@@ -117,6 +117,15 @@ def _refusal(exc: HubError) -> str:
     return exc.detail
 
 
+def _warning(w: dict[str, Any]) -> dict[str, Any]:
+    """A warning as the replay reports it; a duplicate suspicion with the dossiers it offers to
+    open (those the user may see)."""
+    out: dict[str, Any] = {"field": w["field"], "code": w["code"], "message": w["message"]}
+    if w.get("dossiers"):
+        out["dossiers"] = list(w["dossiers"])
+    return out
+
+
 async def replay_with_client(scenario: Scenario, client: HubClient,
                              dossier_id: str | None = None) -> tuple[str, dict[str, Any]]:
     """The replay itself, as a person would do it through the hub client."""
@@ -137,6 +146,7 @@ async def replay_with_client(scenario: Scenario, client: HubClient,
         accepted = False
         while not accepted:
             queue = queues.get(field_id)
+            scripted = bool(queue)
             if queue:
                 typed = queue.popleft()
             elif question["required"]:
@@ -147,11 +157,11 @@ async def replay_with_client(scenario: Scenario, client: HubClient,
             version, accepted = step["version"], step["ok"]
             if not accepted:
                 rejected.append({"field": field_id, "input": typed, "message": step["message"] or ""})
-                if not typed:
-                    break
+                if not scripted:
+                    break  # the empty answer of a field without inputs was refused: it is required
         if not accepted:
             break
-        warnings += [{"field": w["field"], "message": w["message"]} for w in step["warnings"]]
+        warnings += [_warning(w) for w in step["warnings"]]
         question = step["question"]
 
     errors: list[str] = []
@@ -197,6 +207,7 @@ async def replay_with_client(scenario: Scenario, client: HubClient,
         "dossier": {f.id: answers[f.id] for f in HNP.fields if f.id in answers},
         "missing": view["missing"],
         "blocked_reason": view["blocked_reason"],
+        "dossier_warnings": [_warning(w) for w in view.get("warnings", [])],
         "proposals": proposals,
         "referrals": referrals,
         "errors": errors,

@@ -14,7 +14,7 @@ from typing import Any
 from uuid import uuid4
 
 from sqlalchemy.engine import Engine as DbEngine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from orient.assistant import secrecy
 from orient.assistant.directory.communes import SharedTable
@@ -37,7 +37,7 @@ from orient.assistant.engine import (
 from orient.assistant.store import accounts, audit, code_lock, dossiers
 from orient.assistant.store import directory as directory_store
 from orient.assistant.store import referrals as referrals_store
-from orient.assistant.store.tables import ReferralRow
+from orient.assistant.store.tables import DelegationRow, ReferralRow
 from orient.dialogs.base import Dialog
 from orient.dialogs.hnp import HNP
 from orient.dialogs.hnp_rules import age_on
@@ -115,9 +115,30 @@ class DossierService:
     def _now(self) -> datetime:
         return self.clock().astimezone(UTC)
 
-    def _engine(self, session: Session) -> Engine:
-        lookups = replace(self.lookups, duplicates=lambda i, t: dossiers.find_duplicates(session, i, t))
+    @staticmethod
+    def _local(moment: datetime) -> str:
+        """A stored time as people read it: 03/12/2026 08:22, Paris time."""
+        aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return f"{aware.astimezone(_PARIS):%d/%m/%Y %H:%M}"
+
+    def _engine(self, session: Session, actor: Actor | None = None) -> Engine:
+        """The engine on this session; duplicate suspicion looks only at the dossiers `actor`
+        may see (none without an actor)."""
+        owners = self._visible_owners(session, actor) if actor is not None else []
+        lookups = replace(self.lookups, duplicates=lambda i, t: dossiers.find_duplicates(
+            session, i, t, owners=owners))
         return Engine(self.dialog, lookups)
+
+    def _visible_owners(self, session: Session, actor: Actor) -> list[str]:
+        """The doctors whose dossiers `actor` may see: a doctor's own; for a secretary, those of
+        every doctor who delegates to her now."""
+        if actor.role == Role.DOCTOR:
+            return [actor.rpps] if actor.rpps else []
+        if actor.role != Role.SECRETARY:
+            return []
+        now = self._now()
+        rows = session.exec(select(DelegationRow).where(DelegationRow.secretary_id == actor.user_id)).all()
+        return sorted({r.doctor_rpps for r in rows if accounts.delegation_of(r).active(now)})
 
     def _records(self, actor: Actor, dossier_id: str, events: list[Event]) -> list[audit.AuditRecord]:
         return [
@@ -136,8 +157,14 @@ class DossierService:
             raise dossiers.NotFound(f"Dossier introuvable : « {dossier_id} ».")
         return state
 
-    def _step(self, engine: Engine, state: DossierState, actor: Actor, out: Outcome | None) -> Step:
+    def _step(self, engine: Engine, state: DossierState, actor: Actor, out: Outcome | None,
+              session: Session | None = None) -> Step:
         question = out.next if out and out.ok else engine.next_question(state, actor)
+        warnings = list(out.warnings) if out else []
+        if out and out.duplicates and session is not None:
+            # the duplicate suspicion offers the other dossiers (the caller may see them) by number
+            picks = tuple(dossiers.duplicate_labels(session, out.duplicates, self._local))
+            warnings = [replace(w, picks=picks) if w.code == "duplicate" else w for w in warnings]
         return Step(
             ok=out.ok if out else True,
             dossier_id=state.id,
@@ -145,7 +172,7 @@ class DossierService:
             version=state.version,
             question=question,
             message=out.message if out else None,
-            warnings=list(out.warnings) if out else [],
+            warnings=warnings,
             duplicates=list(out.duplicates) if out else [],
             blocked_reason=engine.blocked_reason(state),
             missing=secrecy.visible_missing(engine.missing(state), actor),
@@ -198,20 +225,21 @@ class DossierService:
     def _run(self, actor: Actor, dossier_id: str, op: Callable[[Engine, DossierState], Outcome],
              base_version: int | None) -> Step:
         with Session(self.db) as session:
-            engine = self._engine(session)
+            engine = self._engine(session, actor)
             state = self._load_for(session, actor, dossier_id)
             if base_version is not None and base_version != state.version:
                 raise dossiers.StaleWrite()
             out = op(engine, state)
             events = list(out.events)
             now = self._now()
-            if out.ok:
+            if out.ok or out.persist:
                 dossiers.save(session, out.state, out.changed, actor_id=actor.user_id,
                               base_version=state.version, now=now)
+            if out.ok:
                 events += self._asked(out.next)
             audit.append(session, self._records(actor, dossier_id, events), at=now)
             session.commit()
-            return self._step(engine, out.state, actor, out)
+            return self._step(engine, out.state, actor, out, session)
 
     def back(self, actor: Actor, dossier_id: str, base_version: int | None = None) -> Step:
         return self._run(actor, dossier_id, lambda e, s: e.back(s, actor), base_version)

@@ -25,6 +25,9 @@ class Dialog:
     blocked_reason: Callable[[Answers], str | None] = lambda _a: None
     # French reason why a complete dossier still cannot be signed, else None
     sign_obstacle: Callable[[Answers], str | None] = lambda _a: None
+    # answers that other answers made impossible (removed and asked again), each as the warning
+    # the person is told, on the field to remove (the identity status under the RNIV rules)
+    revoked: Callable[[Answers], list[Warning]] = lambda _a: []
     by_id: dict[str, FieldSpec] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

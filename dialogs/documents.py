@@ -11,6 +11,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from orient.dialogs.hnp import HNP
+from orient.dialogs.hnp_rules import outgoing
 from orient.models.lifecycle import DOSSIER_STATUS_FR, DossierStatus
 
 LEGAL_FIELDS = ("medical.reason", "medical.treatments", "medical.allergies")
@@ -41,11 +42,22 @@ _MARKDOWN = _environment(autoescape=False)
 _HTML = _environment(autoescape=True)
 
 
-def render_review(sections: list[dict[str, Any]], status: str, blocked_reason: str | None) -> str:
+_COMMAND = re.compile(r"\s*\((?:[^()]*\s)?/modifier [^()]*\)")
+
+
+def warning_lines(warnings: list[dict[str, Any]] | None) -> list[str]:
+    """The warnings a dossier keeps, as its readers see them: their messages, without the
+    chat's commands ("(/modifier MSSanté)") that mean nothing on paper."""
+    return [_COMMAND.sub("", str(w.get("message", ""))) for w in warnings or []]
+
+
+def render_review(sections: list[dict[str, Any]], status: str, blocked_reason: str | None,
+                  warnings: list[dict[str, Any]] | None = None) -> str:
     return _MARKDOWN.get_template("review.md.j2").render(
         sections=sections,
         status_fr=DOSSIER_STATUS_FR[DossierStatus(status)],
         blocked_reason=blocked_reason,
+        warnings=[str(w.get("message", "")) for w in warnings or []],
     )
 
 
@@ -69,12 +81,16 @@ def _when(iso: str | None) -> str:
 
 
 def _letter_context(
-    answers: dict[str, Any], sections: list[dict[str, Any]], signed_at: str | None, today: date
+    answers: dict[str, Any], sections: list[dict[str, Any]], signed_at: str | None, today: date,
+    warnings: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    answers = outgoing(answers)  # the INS number only with a qualified identity
     wanted = {f.id: answers.get(f.id, "") for f in HNP.fields}
     return {
         "d": wanted,
-        "sections": [s for s in sections if not s.get("hidden")],
+        "sections": [{**s, "items": [i for i in s.get("items", []) if i["field"] in answers
+                                     or i.get("state") != "answered"]}
+                     for s in sections if not s.get("hidden")],
         "callback_phone": HNP.field("requester.callback_phone").display(
             answers.get("requester.callback_phone")),  # 05 61 00 00 00, not +33561000000
         "birth_date": _display(sections, "patient.birth_date"),
@@ -85,23 +101,26 @@ def _letter_context(
         "signed": bool(signed_at),
         "signed_at": _when(signed_at),
         "today": f"{today:%d/%m/%Y}",
+        "warnings": warning_lines(warnings),
     }
 
 
 def render_letter_markdown(
-    answers: dict[str, Any], sections: list[dict[str, Any]], signed_at: str | None, today: date
+    answers: dict[str, Any], sections: list[dict[str, Any]], signed_at: str | None, today: date,
+    warnings: list[dict[str, Any]] | None = None,
 ) -> str:
     return _MARKDOWN.get_template("letter.md.j2").render(
-        **_letter_context(answers, sections, signed_at, today)
+        **_letter_context(answers, sections, signed_at, today, warnings)
     )
 
 
 def render_letter_html(
-    answers: dict[str, Any], sections: list[dict[str, Any]], signed_at: str | None, today: date
+    answers: dict[str, Any], sections: list[dict[str, Any]], signed_at: str | None, today: date,
+    warnings: list[dict[str, Any]] | None = None,
 ) -> str:
     """Printable HTML; every user text is escaped by the template engine."""
     return _HTML.get_template("letter.html.j2").render(
-        **_letter_context(answers, sections, signed_at, today)
+        **_letter_context(answers, sections, signed_at, today, warnings)
     )
 
 

@@ -128,11 +128,12 @@ FIELDS: tuple[FieldSpec, ...] = (
         options=(("F", "Féminin"), ("M", "Masculin"), ("I", "Indéterminé")),
     ),
     FieldSpec(
-        "patient.birth_place", "Lieu de naissance (code INSEE)", T.TEXT, Req.O, S,
-        "Quel est le code INSEE du lieu de naissance ? (99 + code pays si né à l'étranger ; facultatif)",
-        "Trait strict INS : il permet de vérifier le matricule INS.",
-        identifier=True, rule=rules.birth_place,
-        example="5 chiffres, 2A ou 2B suivi de 3 chiffres, ou 99 suivi de 3 chiffres",
+        "patient.birth_place", "Lieu de naissance", T.TEXT, Req.O, S,
+        "Quelle est la commune de naissance du patient ? (nom, code postal ou code INSEE ; "
+        "99 + code pays si né à l'étranger ; facultatif)",
+        "Trait strict INS : son département est comparé au matricule INS.",
+        rule=rules.birth_place,
+        example="un nom de commune, un code postal ou un code INSEE, ou 99 suivi du code pays",
     ),
     FieldSpec(
         "patient.ins", "Matricule INS (NIR/NIA)", T.TEXT, Req.O, S,
@@ -153,6 +154,7 @@ FIELDS: tuple[FieldSpec, ...] = (
             ("validee", "Validée"),
             ("qualifiee", "Qualifiée"),
         ),
+        rule=rules.identity_status,
     ),
     FieldSpec(
         "patient.commune", "Commune de résidence", T.TEXT, Req.R, S,
@@ -482,6 +484,7 @@ HNP = Dialog(
     cross_check=rules.cross_check,
     blocked_reason=blocked_reason,
     sign_obstacle=rules.sign_obstacle,
+    revoked=rules.revoked,
 )
 
 

@@ -40,16 +40,67 @@ def birth_date(value: str, ctx: RuleContext) -> tuple[Any, list[Warning]]:
     return value, []
 
 
-_PLACE = re.compile(r"(\d{5}|2[AB]\d{3})")
+_ABROAD = re.compile(r"99\d{3}")
+# overseas collectivities (Saint-Pierre-et-Miquelon, Saint-Barthélemy, Saint-Martin, the Pacific):
+# INSEE codes that the commune table does not hold
+_COLLECTIVITY = re.compile(r"(97[578]|98[4-9])\d{2}")
+_CODE_NOISE = re.compile(r"[\s.\-]+")
+FRANCE = "99100"  # the country code of France: not a birth abroad
+
+
+def numbered(picks: tuple[tuple[str, str], ...]) -> str:
+    """Candidates as a refusal lists them: « 1. Saint-Denis (11, 11339) ; 2. ... »."""
+    return " ; ".join(f"{i}. {label}" for i, (_, label) in enumerate(picks, 1))
+
+
+def _picked(value: str, ctx: RuleContext, what: str, expected: str) -> str | None:
+    """The code of the candidate whose number was typed (offered at the last refusal)."""
+    typed = value.strip().rstrip(".")
+    if not ctx.picks or not typed.isdigit() or len(typed) > 3:
+        return None
+    number = int(typed)
+    if not 1 <= number <= len(ctx.picks):
+        raise ReadError(f"il n'y a pas de {what} proposée n° {typed} ; proposées : {numbered(ctx.picks)}",
+                        expected, ctx.picks)
+    return ctx.picks[number - 1][0]
+
+
+def commune_code(value: str, ctx: RuleContext, what: str = "commune",
+                 expected: str = "un nom de commune, un code postal ou un code INSEE") -> str:
+    """The INSEE code of the commune typed (name, postcode, INSEE code, or the number of a
+    candidate listed at the last refusal); several or none: refused with numbered candidates."""
+    if ctx.communes is None:  # pragma: no cover - the engine always passes the table
+        raise ReadError("la table des communes est indisponible", "une commune")
+    pick_expected = f"le numéro d'une commune proposée, ou {expected}"
+    picked = _picked(value, ctx, what, pick_expected)
+    if picked is not None:
+        return picked
+    found = ctx.communes.resolve(value)
+    if found.commune is not None:
+        return str(found.commune.code)
+    if found.candidates:
+        picks = tuple((c.code, c.label) for c in found.candidates)
+        raise ReadError(f"plusieurs communes correspondent : {numbered(picks)}",
+                        "le numéro de la commune voulue (ou son code INSEE)", picks)
+    picks = tuple((c.code, c.label) for c in found.suggestions)
+    if picks:
+        raise ReadError(f"commune inconnue ; orthographes proches : {numbered(picks)}", pick_expected, picks)
+    raise ReadError("commune inconnue", expected)
 
 
 def birth_place(value: str, ctx: RuleContext) -> tuple[Any, list[Warning]]:
-    if not _PLACE.fullmatch(value):
-        raise ReadError(
-            "ce n'est pas un code INSEE de lieu de naissance",
-            "5 chiffres, 2A ou 2B suivi de 3 chiffres (Corse), ou 99 suivi de 3 chiffres (né à l'étranger)",
-        )
-    return value, []
+    """A commune as for the residence, or 99 + a country code (born abroad): the INSEE code."""
+    code = _CODE_NOISE.sub("", value).upper()
+    expected = ("un nom de commune, un code postal ou un code INSEE, ou 99 suivi des 3 chiffres "
+                "du code pays (né à l'étranger)")
+    if code == FRANCE:
+        raise ReadError("99100 désigne la France, pas un pays étranger",
+                        "la commune de naissance (nom, code postal ou code INSEE)")
+    if _ABROAD.fullmatch(code):
+        return code, []
+    if _COLLECTIVITY.fullmatch(code) and (ctx.communes is None or ctx.communes.get(code) is None):
+        return code, []
+    return commune_code(value, ctx, "commune", expected), []
 
 
 def ins(value: str, ctx: RuleContext) -> tuple[Any, list[Warning]]:
@@ -60,48 +111,100 @@ def ins(value: str, ctx: RuleContext) -> tuple[Any, list[Warning]]:
 
 
 INS_TRAITS = ("patient.ins", "patient.sex", "patient.birth_date", "patient.birth_place")
+IDENTITY_STATUS = "patient.identity_status"
+# statuses that need an INS number whose traits do not contradict the dossier's (RNIV)
+NEEDS_INS = {"recuperee": "Récupérée", "qualifiee": "Qualifiée"}
+STILL_POSSIBLE = "Provisoire ou Validée"
 
 
-def ins_warnings(answers: Answers) -> list[Warning]:
+def _mismatches(answers: Answers) -> list[str]:
     nir = answers.get("patient.ins")
     if not nir:
         return []
     born = answers.get("patient.birth_date")
-    mismatches = nir_trait_mismatches(
+    return nir_trait_mismatches(
         nir,
         sex=answers.get("patient.sex"),
         birth_date=date.fromisoformat(born) if born else None,
         birth_place=answers.get("patient.birth_place"),
     )
+
+
+def ins_warnings(answers: Answers) -> list[Warning]:
+    mismatches = _mismatches(answers)
     if not mismatches:
         return []
-    msg = "Le matricule INS ne correspond pas aux traits d'identité : " + " ; ".join(mismatches) + "."
-    return [Warning("patient.ins", "ins_mismatch", msg)]
+    msg = ("Le matricule INS ne correspond pas aux traits d'identité : " + " ; ".join(mismatches)
+           + ". Tant que ce n'est pas corrigé, l'identité ne peut être ni « Récupérée » ni « Qualifiée ».")
+    return [Warning("patient.ins", "ins_mismatch", msg, depends=INS_TRAITS[1:])]
+
+
+def identity_problem(answers: Answers) -> str | None:
+    """Why the statuses `recuperee` and `qualifiee` are not possible with these answers (RNIV),
+    or None when they are."""
+    if not answers.get("patient.ins"):
+        return "une identité récupérée ou qualifiée exige le matricule INS, et aucun n'est saisi"
+    mismatches = _mismatches(answers)
+    if mismatches:
+        return "le matricule INS contredit les traits d'identité : " + " ; ".join(mismatches)
+    return None
+
+
+def identity_status(value: str, ctx: RuleContext) -> tuple[Any, list[Warning]]:
+    if value in NEEDS_INS:
+        problem = identity_problem(ctx.answers)
+        if problem:
+            raise ReadError(problem, f"un statut encore possible : {STILL_POSSIBLE} (pour « {NEEDS_INS[value]} », "
+                                     "saisissez d'abord un matricule INS concordant : /modifier INS)")
+    return value, []
+
+
+def outgoing(answers: Answers) -> dict[str, Any]:
+    """The answers as they may leave the system (the receiving unit, the printed letter): the INS
+    number only with a qualified identity (RNIV)."""
+    if answers.get(IDENTITY_STATUS) == "qualifiee":
+        return dict(answers)
+    return {k: v for k, v in answers.items() if k != "patient.ins"}
+
+
+def revoked(answers: Answers) -> list[Warning]:
+    """Answers that a change of other answers made impossible: removed and asked again, each
+    with what the person is told. The identity status, when the INS or a trait changed."""
+    status = answers.get(IDENTITY_STATUS)
+    problem = identity_problem(answers) if status in NEEDS_INS else None
+    if not problem:
+        return []
+    return [Warning(IDENTITY_STATUS, "identity_status_removed",
+                    f"Le statut d'identité « {NEEDS_INS[status]} » n'est plus possible : {problem}. "
+                    f"Il est effacé et vous est redemandé (encore possibles : {STILL_POSSIBLE}).")]
+
+
+SPO2_FIELDS = ("medical.spo2", "medical.spo2_confirmed")
+
+
+def spo2_warnings(answers: Answers) -> list[Warning]:
+    """A SpO2 under 90 % confirmed without a red flag: kept, and said, with the dossier."""
+    spo2 = answers.get("medical.spo2")
+    if answers.get("medical.spo2_confirmed") is not True or spo2 is None or spo2 >= 90:
+        return []
+    return [Warning(
+        "medical.spo2_confirmed", "spo2_low",
+        f"SpO2 basse ({spo2} %) confirmée sans signe de gravité déclaré : une aggravation relève "
+        "du 15 (SAMU).", depends=("medical.spo2",),
+    )]
 
 
 def cross_check(changed: str, answers: Answers) -> list[Warning]:
     """Warnings re-checked when one of the answers they depend on changes."""
     if changed in INS_TRAITS[1:]:
         return ins_warnings(answers)
+    if changed in SPO2_FIELDS:
+        return spo2_warnings(answers)
     return []
 
 
 def commune(value: str, ctx: RuleContext) -> tuple[Any, list[Warning]]:
-    if ctx.communes is None:  # pragma: no cover - the engine always passes the table
-        raise ReadError("la table des communes est indisponible", "une commune")
-    found = ctx.communes.resolve(value)
-    if found.commune is not None:
-        return found.commune.code, []
-    if found.candidates:
-        listed = " ; ".join(c.label for c in found.candidates)
-        raise ReadError(
-            f"plusieurs communes correspondent : {listed}",
-            "la commune voulue recopiée telle qu'elle est listée (par exemple "
-            f"« {found.candidates[0].label} »)",
-        )
-    near = " ; ".join(c.label for c in found.suggestions)
-    reason = f"commune inconnue ; orthographes proches : {near}" if near else "commune inconnue"
-    raise ReadError(reason, "un nom de commune, un code postal ou un code INSEE")
+    return commune_code(value, ctx), []
 
 
 def systolic(value: int, ctx: RuleContext) -> tuple[Any, list[Warning]]:

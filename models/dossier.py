@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from orient.models.fields import Warning
 from orient.models.lifecycle import DossierStatus
 
 
@@ -44,9 +45,15 @@ class DossierState:
     focus: str | None = None  # a field being changed (by "back" or "modifier"): asked next
     signature: Signature | None = None
     version: int = 0
+    # the warnings accepted during the conversation whose cause still holds (spec: "Warnings
+    # travel with the dossier")
+    warnings: list[Warning] = field(default_factory=list)
+    # field id -> (code, label) candidates listed at its last refusal, picked by number
+    picks: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     def copy(self) -> DossierState:
-        return replace(self, answers=dict(self.answers), skipped=set(self.skipped))
+        return replace(self, answers=dict(self.answers), skipped=set(self.skipped),
+                       warnings=list(self.warnings), picks=dict(self.picks))
 
     def answers_hash(self) -> str:
         return value_hash(self.answers)

@@ -51,9 +51,33 @@ FILL_FR = {Fill.DOCTOR: "le médecin", Fill.SECRETARY: "le médecin ou la secré
 
 @dataclass(frozen=True)
 class Warning:
+    """Something the person should know about an answer, shown but not refusing it. It stays
+    with the dossier while its cause holds: until `field` changes, or one of the answers it
+    `depends` on changes (the dialog's cross-check then says whether it still holds)."""
+
     field: str
     code: str
     message: str
+    depends: tuple[str, ...] = ()
+    # (id, label) the person may pick by number: the other dossiers a duplicate suspicion offers
+    # to open (never stored: they depend on who is asking)
+    picks: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def section(self) -> str:
+        return self.field.split(".", 1)[0]
+
+    def as_json(self) -> dict[str, Any]:
+        """What the dossier keeps (the picks are for the person who was asked, not kept)."""
+        data: dict[str, Any] = {"field": self.field, "code": self.code, "message": self.message}
+        if self.depends:
+            data["depends"] = list(self.depends)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Warning:
+        return cls(str(data["field"]), str(data["code"]), str(data["message"]),
+                   tuple(data.get("depends") or ()))
 
 
 class CommuneLookup(Protocol):
@@ -79,6 +103,9 @@ class RuleContext:
     today: date
     communes: CommuneLookup | None = None
     icd10: Icd10Lookup | None = None
+    # (code, label) offered at the last refusal of this field (ambiguous commune): "2" picks the
+    # second
+    picks: tuple[tuple[str, str], ...] = ()
 
 
 # A rule receives the read value and returns the value to store (possibly normalised further)

@@ -41,6 +41,7 @@ from datetime import date
 from orient.models.readers import MONTHS_FR
 
 __all__ = [
+    "birth_departement",
     "finess_valid",
     "luhn_valid",
     "nir_check",
@@ -158,15 +159,43 @@ def nir_check(s: str) -> str | None:
     return None
 
 
-def _place_matches(in_nir: str, given: str) -> bool:
-    """True when the NIR birth place matches the given INSEE code.
+def birth_departement(code: str) -> str:
+    """The département of an INSEE birth place code: ``31`` for 31555, ``2A`` for 2A004, ``974``
+    for 97411 (overseas: three characters), ``99`` for a birth abroad (99 + country code)."""
+    code = "".join(code.split()).upper()
+    if code.startswith("99"):
+        return "99"
+    return code[:3] if code[:2] in ("97", "98") else code[:2]
 
-    A person born in Corsica before 1976 has ``20`` in the NIR while the current code of the
-    commune starts with ``2A`` or ``2B``: that is not a mismatch.
-    """
+
+# Départements of a NIR that the current INSEE code of the same birth place no longer bears:
+# NIR département -> (born before this year, current départements of the same places).
+_FORMER_DEPARTEMENTS: dict[str, tuple[int, frozenset[str]]] = {
+    "20": (1976, frozenset({"2A", "2B"})),  # Corsica, split in 1976
+    "75": (1968, frozenset({"75", "92", "93", "94"})),  # Seine, split in 1968
+    "78": (1968, frozenset({"78", "91", "92", "93", "94", "95"})),  # Seine-et-Oise, split in 1968
+    "91": (1963, frozenset({"99"})),  # French Algeria (99352 today), until 1962
+    "92": (1963, frozenset({"99"})),
+    "93": (1963, frozenset({"99"})),
+    "94": (1963, frozenset({"99"})),
+    "95": (1957, frozenset({"99"})),  # Morocco (99350) under the protectorate
+    "96": (1957, frozenset({"99"})),  # Tunisia (99351) under the protectorate
+    "985": (2012, frozenset({"976"})),  # Mayotte before it became a département
+}
+
+
+def _departement_matches(in_nir: str, given: str, born: int | None) -> bool:
+    """True when the NIR's birth département may be that of the given place: the same, or the
+    same place under its département at the time of birth (Corsica before 1976, the Paris region
+    before 1968, Algeria, Morocco and Tunisia before independence, Mayotte)."""
     if in_nir == given:
         return True
-    return in_nir[:2] == "20" and given[:2] in _NIR_CORSICA and in_nir[2:] == given[2:]
+    former = _FORMER_DEPARTEMENTS.get(in_nir)
+    return former is not None and given in former[1] and (born is None or born < former[0])
+
+
+def _where(departement: str) -> str:
+    return "à l'étranger (99)" if departement == "99" else f"dans le département {departement}"
 
 
 def nir_trait_mismatches(
@@ -179,7 +208,8 @@ def nir_trait_mismatches(
     """French descriptions of the patient traits that do not match the NIR/NIA.
 
     ``sex`` is ``"F"``, ``"M"`` or ``"I"`` (``"I"``, undetermined, never mismatches);
-    ``birth_place`` is an INSEE code (``2A004``, ``31555``, ``99134`` for born abroad). A trait
+    ``birth_place`` is an INSEE code (``2A004``, ``31555``, ``99134`` for born abroad), compared
+    by its département (or ``99`` abroad) with the NIR's. A trait
     given as ``None`` is not compared, nor a part of the NIR that is missing or malformed.
     An empty list means that nothing contradicts the NIR.
     """
@@ -214,10 +244,14 @@ def nir_trait_mismatches(
                 )
 
     if birth_place is not None:
-        given = "".join(birth_place.split()).upper()
-        in_nir = nir[5:10]
-        if given and len(in_nir) == 5 and not _place_matches(in_nir, given):
+        # The département only (spec): the NIR keeps the commune's code at the time of birth,
+        # which mergers and renumbering have often changed since.
+        given = birth_departement(birth_place)
+        in_nir = birth_departement(nir[5:10]) if len(nir[5:10]) == 5 else ""
+        born = birth_date.year if birth_date is not None else None
+        if given and in_nir and not _departement_matches(in_nir, given, born):
             out.append(
-                f"lieu de naissance : le numéro indique {in_nir}, le code saisi est {given}"
+                f"lieu de naissance : le numéro indique une naissance {_where(in_nir)}, "
+                f"le lieu saisi est {_where(given)}"
             )
     return out

@@ -39,12 +39,15 @@ class ReadError(ValueError):
 
     ``reason``: short French sentence of what is wrong ("" when simply not recognised).
     ``expected``: French description of what is expected.
+    ``picks``: (code, label) candidates the person may pick by number at the next answer (an
+    ambiguous commune), listed numbered in the reason.
     """
 
-    def __init__(self, reason: str, expected: str) -> None:
+    def __init__(self, reason: str, expected: str, picks: Sequence[tuple[str, str]] = ()) -> None:
         super().__init__(reason or expected)
         self.reason = reason
         self.expected = expected
+        self.picks = tuple(picks)
 
     def __repr__(self) -> str:
         return f"ReadError(reason={self.reason!r}, expected={self.expected!r})"

@@ -24,7 +24,14 @@ from orient.assistant.hub.access import (
 )
 from orient.assistant.hub.auth import Principal
 from orient.assistant.hub.openapi import CONFLICT
-from orient.assistant.hub.views import display, referral_out, review_sections, unit_label
+from orient.assistant.hub.views import (
+    display,
+    kept_warnings,
+    referral_out,
+    review_sections,
+    unit_label,
+    warning_out,
+)
 from orient.assistant.service import Step
 from orient.assistant.store import accounts
 from orient.assistant.store.dossiers import StaleWrite, load
@@ -46,15 +53,17 @@ def question_out(hub: Hub, q: Question | None) -> s.QuestionOut | None:
         section_title=dialog.section_title(spec.section), question=spec.question, why=spec.why,
         type=spec.type.value, required=q.required, options=list(spec.options), current=q.current,
         current_display=None if q.current is None else display(hub, spec.id, q.current, spec.display(q.current)),
-        changing=q.changing, suggestions=list(q.suggestions),
+        changing=q.changing, suggestions=list(q.suggestions), suggestions_title=q.suggestions_title,
     )
+
+
 
 
 def step_out(hub: Hub, step: Step) -> s.StepOut:
     return s.StepOut(
         ok=step.ok, dossier_id=step.dossier_id, status=step.status.value, version=step.version,
         question=question_out(hub, step.question), message=step.message,
-        warnings=[s.WarningOut(field=w.field, code=w.code, message=w.message) for w in step.warnings],
+        warnings=[warning_out(w) for w in step.warnings],
         duplicates=step.duplicates, blocked_reason=step.blocked_reason, missing=step.missing,
         progress=[s.ProgressOut(section=p.section, title=p.title, answered=p.answered, total=p.total)
                   for p in step.progress],
@@ -121,7 +130,7 @@ def read(dossier_id: str, request: Request, who: Principal = Depends(FILLERS)) -
         missing=step.missing, blocked_reason=step.blocked_reason, signed=state.signature is not None,
         signed_at=state.signature.at if state.signature else None,
         chosen_units=chosen, chosen_labels=[unit_label(hub, u) for u in chosen],
-        question=question_out(hub, step.question),
+        question=question_out(hub, step.question), warnings=kept_warnings(state.warnings, medical),
     )
 
 

@@ -15,11 +15,12 @@ from orient.assistant.hub import schemas as s
 from orient.assistant.hub.access import Forbidden, Hub, hub_of, owners_of, require
 from orient.assistant.hub.auth import Principal
 from orient.assistant.hub.openapi import CONFLICT
-from orient.assistant.hub.views import referral_out, review_sections
+from orient.assistant.hub.views import kept_warnings, referral_out, review_sections
 from orient.assistant.store import audit
 from orient.assistant.store import referrals as store
 from orient.assistant.store.dossiers import NotFound, load
 from orient.assistant.store.tables import ReferralRow, UnitRow
+from orient.dialogs.hnp_rules import outgoing
 from orient.models.users import Role
 
 router = APIRouter(tags=["demandes"])
@@ -107,10 +108,12 @@ def open_referral(referral_id: str, request: Request,
         state = load(session, ref.dossier_id)
         session.commit()
     engine = Engine(hub.service.dialog, hub.service.lookups)
+    state.answers = outgoing(state.answers)  # the INS number only with a qualified identity
     return s.OpenedReferralOut(
         referral=referral_out(hub, ref, now), dossier=state.answers,
         sections=review_sections(hub, engine.review(state), medical=True),
         signed_at=state.signature.at if state.signature else None,
+        warnings=kept_warnings(state.warnings, medical=True),
     )
 
 

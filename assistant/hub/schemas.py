@@ -131,13 +131,18 @@ class QuestionOut(BaseModel):
     current: Any = None
     current_display: str | None = None  # the current answer as a French reader sees it
     changing: bool = False
-    suggestions: list[tuple[str, str]] = []
+    suggestions: list[tuple[str, str]] = []  # (code, label), picked by typing the number
+    suggestions_title: str = ""  # what they are: "Codes proposés d'après l'hypothèse :"
 
 
 class WarningOut(BaseModel):
     field: str
     code: str
     message: str
+    # a duplicate suspicion: the other dossiers the caller may open, as (id, label) to pick by
+    # number, and their ids alone
+    picks: list[tuple[str, str]] = []
+    dossiers: list[str] = []
 
 
 class ProgressOut(BaseModel):
@@ -176,6 +181,7 @@ class DossierOut(BaseModel):
     chosen_units: list[str]
     chosen_labels: list[str] = []  # the chosen units in words: "Cardiologie — HOPITAL PURPAN ..."
     question: QuestionOut | None
+    warnings: list[WarningOut] = []  # kept with the dossier while their cause holds
 
 
 class DossierSummary(BaseModel):
@@ -221,6 +227,7 @@ class OpenedReferralOut(BaseModel):
     dossier: dict[str, Any]
     sections: list[dict[str, Any]] = []  # the dossier by section, values as shown to people
     signed_at: str | None = None
+    warnings: list[WarningOut] = []  # kept with the dossier while their cause holds
 
 
 class FeedEventOut(BaseModel):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from orient.assistant.hub import schemas as s
 from orient.assistant.store.referrals import aware, overdue
 from orient.assistant.store.tables import ReferralRow
+from orient.models.fields import Warning
 
 if TYPE_CHECKING:
     from orient.assistant.hub.access import Hub
@@ -62,8 +63,24 @@ def review_sections(hub: Hub, sections: list[Any], medical: bool) -> list[dict[s
 
 
 def display(hub: Hub, field_id: str, value: Any, shown: str) -> str:
-    """The commune as its name, département and code rather than the bare INSEE code."""
-    if field_id == "patient.commune" and value and hub.service.lookups.communes is not None:
+    """The commune as its name, département and code rather than the bare INSEE code; a birth
+    abroad as such."""
+    if field_id == "patient.birth_place" and str(value).startswith("99"):
+        return f"né(e) à l'étranger (code pays INSEE {value})"
+    if field_id in ("patient.commune", "patient.birth_place") and value \
+            and hub.service.lookups.communes is not None:
         commune = hub.service.lookups.communes.get(value)
         return commune.label if commune is not None else shown
     return shown
+
+
+def warning_out(w: Warning) -> s.WarningOut:
+    return s.WarningOut(field=w.field, code=w.code, message=w.message, picks=list(w.picks),
+                        dossiers=[dossier_id for dossier_id, _ in w.picks])
+
+
+def kept_warnings(warnings: list[Warning], medical: bool) -> list[s.WarningOut]:
+    """The warnings a dossier keeps, without those of the medical section for a caller who
+    may not read it."""
+    return [warning_out(w) for w in warnings if medical or w.section != "medical"]
+

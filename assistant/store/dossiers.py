@@ -4,6 +4,7 @@ is refused so that no accepted answer is ever overwritten unseen."""
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +14,8 @@ from sqlmodel import Session, select
 
 from orient.assistant.store.tables import AnswerRow, DossierRow, ReferralRow
 from orient.models.dossier import DossierState, Signature
-from orient.models.lifecycle import DossierStatus, ReferralStatus
+from orient.models.fields import Warning
+from orient.models.lifecycle import DOSSIER_STATUS_FR, DossierStatus, ReferralStatus
 from orient.models.text import strip_accents
 
 
@@ -36,7 +38,7 @@ ANSWER = AnswerRow.__table__  # type: ignore[attr-defined]
 # Statements built once (building one costs more than running it on SQLite); values are bound.
 _READ = core_select(  # what a state holds (not the timestamps, which cost a conversion each)
     DOSSIER.c.id, DOSSIER.c.owner_rpps, DOSSIER.c.status, DOSSIER.c.handed_over, DOSSIER.c.focus,
-    DOSSIER.c.signature_json, DOSSIER.c.version,
+    DOSSIER.c.signature_json, DOSSIER.c.version, DOSSIER.c.warnings_json, DOSSIER.c.picks_json,
 ).where(DOSSIER.c.id == bindparam("dossier_id"))
 _READ_LOCKED = _READ.with_for_update()
 _READ_ANSWERS = select(ANSWER.c.field_id, ANSWER.c.value_json, ANSWER.c.skipped).where(
@@ -67,6 +69,9 @@ def load(session: Session, dossier_id: str, *, lock: bool = False) -> DossierSta
         focus=row.focus,
         signature=Signature(**json.loads(row.signature_json)) if row.signature_json else None,
         version=row.version,
+        warnings=[Warning.from_json(w) for w in json.loads(row.warnings_json or "[]")],
+        picks={f: tuple((str(c), str(label)) for c, label in options)
+               for f, options in json.loads(row.picks_json or "{}").items()},
     )
     for field_id, value_json, skipped in conn.execute(_READ_ANSWERS, {"dossier_id": dossier_id}):
         if skipped:
@@ -101,6 +106,10 @@ def save(
         "handed_over": state.handed_over,
         "focus": state.focus,
         "signature_json": _signature_json(state.signature),
+        "warnings_json": json.dumps([w.as_json() for w in state.warnings], ensure_ascii=False)
+        if state.warnings else None,
+        "picks_json": json.dumps({f: [list(o) for o in options] for f, options in state.picks.items()},
+                                 ensure_ascii=False) if state.picks else None,
         "version": (base_version or 0) + 1,
         "updated_at": now,
     }
@@ -146,10 +155,14 @@ def _fold(value: Any) -> str:
     return strip_accents(str(value)).upper().strip()
 
 
-def find_duplicates(session: Session, dossier_id: str, traits: dict[str, Any]) -> list[str]:
+def find_duplicates(session: Session, dossier_id: str, traits: dict[str, Any], *,
+                    owners: Collection[str]) -> list[str]:
     """Other open dossiers with the same birth name, first first-name, birth date and sex: not
     sent yet, or sent with a referral still pending (a second request for a patient already on
-    the way to a ward is the duplicate that matters most)."""
+    the way to a ward is the duplicate that matters most). Only among the dossiers of `owners`
+    (the doctors whose dossiers the caller may see): nothing is told of the others."""
+    if not owners:
+        return []
     name = traits.get("patient.birth_name")
     pending = exists().where(ReferralRow.dossier_id == DossierRow.id,  # type: ignore[arg-type]
                              ReferralRow.status.in_(PENDING_REFERRALS))  # type: ignore[attr-defined]
@@ -159,6 +172,7 @@ def find_duplicates(session: Session, dossier_id: str, traits: dict[str, Any]) -
         .where(AnswerRow.field_id == "patient.birth_name")
         .where(AnswerRow.value_json == json.dumps(name, ensure_ascii=False))
         .where(AnswerRow.dossier_id != dossier_id)
+        .where(DossierRow.owner_rpps.in_(sorted(owners)))  # type: ignore[attr-defined]
         .where(or_(DossierRow.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
                    and_(DossierRow.status == DossierStatus.SENT.value, pending)))  # type: ignore[arg-type]
     )
@@ -186,3 +200,20 @@ _OTHER_TRAITS = ("patient.birth_date", "patient.sex", "patient.first_names")
 def _first(first_names: Any) -> str:
     parts = _fold(first_names or "").split()
     return parts[0] if parts else ""
+
+
+def duplicate_labels(session: Session, ids: list[str], when: Any) -> list[tuple[str, str]]:
+    """(id, French label) of dossiers a duplicate suspicion offers to open: "Dossier modifié le
+    03/12/2026 08:22 (brouillon)"; `when` turns a stored UTC time into the local one."""
+    if not ids:
+        return []
+    rows = {row.id: row for row in session.exec(
+        select(DossierRow).where(DossierRow.id.in_(ids)))}  # type: ignore[attr-defined]
+    out = []
+    for dossier_id in ids:
+        row = rows.get(dossier_id)
+        if row is None:
+            continue
+        status = DOSSIER_STATUS_FR[DossierStatus(row.status)]
+        out.append((dossier_id, f"Dossier modifié le {when(row.updated_at)} ({status})"))
+    return out

@@ -23,6 +23,8 @@ class DossierRow(SQLModel, table=True):
     version: int = 0
     created_at: datetime
     updated_at: datetime
+    warnings_json: str | None = None  # the warnings kept while their cause holds (JSON list)
+    picks_json: str | None = None  # field id -> candidates offered for a numbered pick (JSON)
 
 
 class AnswerRow(SQLModel, table=True):

@@ -1,4 +1,5 @@
-"""Small dialogs the screens open: a free text, a reason from a list, an admission."""
+"""Small dialogs the screens open: a free text, a reason from a list, an admission, a numbered
+pick offered by a warning."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.events import Key
 from textual.screen import ModalScreen
 from textual.widgets import (
     Input,
@@ -116,6 +118,46 @@ class AcceptModal(ModalScreen[tuple[datetime, str] | None]):
             self.query_one("#error", Static).update("« Contact » : une réponse est requise.")
             return
         self.dismiss((when, contact))
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+class PickModal(ModalScreen[str | None]):
+    """A warning that offers a choice, as a numbered pick: its number (or arrows and Enter)
+    picks; the last line, or Escape, goes on without picking."""
+
+    BINDINGS = [Binding("escape", "dismiss_none", "Continuer", id="pick.cancel", tooltip="Continuer sans choisir")]
+
+    def __init__(self, title: str, message: str, picks: list[tuple[str, str]], go_on: str) -> None:
+        super().__init__()
+        self.title_text, self.message, self.go_on = title, message, go_on
+        self.picks = picks[:8]
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, classes="title")
+            yield Static(self.message, id="pick-message", markup=False)
+            options = [Option(f"{i}. {label}", id=pick_id) for i, (pick_id, label) in enumerate(self.picks, 1)]
+            options.append(Option(f"{len(self.picks) + 1}. {self.go_on}", id=""))
+            yield OptionList(*options, id="picks")
+            yield Static("Tapez le numéro, ou flèches puis Entrée ; Échap pour continuer.", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#picks", OptionList).focus()
+
+    @on(OptionList.OptionSelected, "#picks")
+    def picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id or None)
+
+    def on_key(self, event: Key) -> None:
+        if event.character and event.character.isdigit():
+            event.stop()
+            number = int(event.character)
+            if 1 <= number <= len(self.picks):
+                self.dismiss(self.picks[number - 1][0])
+            elif number == len(self.picks) + 1:
+                self.dismiss(None)
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)

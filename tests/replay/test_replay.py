@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "tests" / "scenarios"
 OUTPUT_KEYS = {
     "status", "asked", "rejected", "warnings", "dossier", "missing", "blocked_reason",
-    "proposals", "referrals", "errors", "audit_ok",
+    "dossier_warnings", "proposals", "referrals", "errors", "audit_ok",
 }
 DOCTOR_FIELDS = {f.id for f in HNP.fields if f.fill == Fill.DOCTOR}
 
@@ -71,7 +71,8 @@ def assert_well_formed(report: dict[str, Any]) -> None:
     assert set(report) == OUTPUT_KEYS
     assert isinstance(report["asked"], list) and all(isinstance(a, str) for a in report["asked"])
     assert all(set(r) == {"field", "input", "message"} for r in report["rejected"])
-    assert all(set(w) == {"field", "message"} for w in report["warnings"])
+    for w in report["warnings"] + report["dossier_warnings"]:
+        assert set(w) - {"dossiers"} == {"field", "code", "message"}, w
     assert isinstance(report["proposals"], list) and isinstance(report["referrals"], list)
     assert all(isinstance(e, str) and e for e in report["errors"])
     assert report["audit_ok"] is True
@@ -306,6 +307,8 @@ def test_spo2_confirmed_is_kept(tmp_path: Path) -> None:
     assert report["dossier"]["medical.spo2"] == 85
     assert report["dossier"]["medical.spo2_confirmed"] is True
     assert report["status"] == "ready"
+    # the low SpO2 confirmed stays with the dossier as a warning
+    assert ("medical.spo2_confirmed", "spo2_low") in [(w["field"], w["code"]) for w in report["dossier_warnings"]]
 
 
 # --------------------------------------------------------------------------- after the questions

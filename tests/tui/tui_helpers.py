@@ -198,13 +198,15 @@ async def answer_all(pilot: Pilot[Any], answers: Mapping[str, Iterable[str]],
 
 # -- dossiers prepared through the hub client (not the TUI) --------------------------------------
 async def prepared_dossier(embedded: Embedded, *, choose: list[int] | None = None, sign: bool = False,
-                           send: bool = False) -> tuple[str, dict[str, Any]]:
-    """The doctor's full scenario (tests/scenarios/doctor_full.json) through the hub client:
-    (dossier id, replay report)."""
+                           send: bool = False, answers: Mapping[str, list[str]] | None = None,
+                           ) -> tuple[str, dict[str, Any]]:
+    """The doctor's full scenario (tests/scenarios/doctor_full.json) through the hub client, some
+    `answers` replaced: (dossier id, replay report)."""
     from orient.assistant import replay
 
     data = json.loads((SCENARIOS / "doctor_full.json").read_text(encoding="utf-8"))
     data.update(choose=choose, sign=sign, send=send)
+    data["answers"].update(answers or {})
     client = embedded.client("doctor")
     try:
         dossier_id, report = await replay.replay_with_client(replay.parse_scenario(data), client)

@@ -252,7 +252,10 @@ NIR_CORSE = "180012A00412343"  # man, born January 1980 in 2A004 (Ajaccio)
         (NIR_F, "F", date(1939, 3, 12), "31555", ["année de naissance"]),
         (NIR_F, "F", date(2038, 3, 12), "31555", []),  # only 2 digits of the year
         (NIR_F, "F", date(1938, 4, 12), "31555", ["mois de naissance"]),
-        (NIR_F, "F", date(1938, 3, 12), "31556", ["lieu de naissance"]),
+        # the département is compared (31), not the commune: codes change with mergers
+        (NIR_F, "F", date(1938, 3, 12), "31556", []),
+        (NIR_F, "F", date(1938, 3, 12), "32013", ["lieu de naissance"]),
+        (NIR_F, "F", date(1938, 3, 12), "99134", ["lieu de naissance"]),
         (NIR_F, "F", date(1938, 3, 12), " 31 555 ", []),
         (NIR_F, "M", date(1939, 4, 1), "75056", [
             "sexe", "année de naissance", "mois de naissance", "lieu de naissance"
@@ -263,10 +266,18 @@ NIR_CORSE = "180012A00412343"  # man, born January 1980 in 2A004 (Ajaccio)
         (NIR_CORSE, "F", date(1980, 1, 5), "2A004", ["sexe"]),
         # Born in Corsica before 1976: NIR with 20, commune code with 2A.
         ("170012000412321", "M", date(1970, 1, 5), "2A004", []),
-        ("170012000412321", "M", date(1970, 1, 5), "2B005", ["lieu de naissance"]),
-        # Born abroad (99 + country code).
+        ("170012000412321", "M", date(1970, 1, 5), "2B005", []),
+        ("170012000412321", "M", date(1970, 1, 5), "31555", ["lieu de naissance"]),
+        # Born abroad (99 + country code): 99 is compared, not the country.
         ("285129913400296", "F", date(1985, 12, 1), "99134", []),
-        ("285129913400296", "F", date(1985, 12, 1), "99100", ["lieu de naissance"]),
+        ("285129913400296", "F", date(1985, 12, 1), "99100", []),
+        ("285129913400296", "F", date(1985, 12, 1), "31555", ["lieu de naissance"]),
+        # Overseas: three characters (974 is not 971).
+        ("285129741100296", "F", date(1985, 12, 1), "97411", []),
+        ("285129741100296", "F", date(1985, 12, 1), "97105", ["lieu de naissance"]),
+        # Born in the Seine before 1968 (75 in the NIR), in a commune of the 92 today.
+        ("138037501200155", "M", date(1938, 3, 12), "92012", []),
+        ("138037501200155", "M", date(1938, 3, 12), "31555", ["lieu de naissance"]),
         # Sex digits 3, 7 = man; 4, 8 = woman.
         ("380033155512396", "M", None, None, []),
         ("380033155512396", "F", None, None, ["sexe"]),
@@ -297,11 +308,12 @@ def test_nir_trait_mismatches(
 
 def test_nir_trait_mismatch_wording() -> None:
     found = nir_trait_mismatches(
-        NIR_F, sex="M", birth_date=date(1939, 5, 1), birth_place="31556"
+        NIR_F, sex="M", birth_date=date(1939, 5, 1), birth_place="75056"
     )
     assert found == [
         "sexe : le numéro indique une femme (2), le sexe saisi est masculin",
         "année de naissance : le numéro indique 38, la date de naissance est en 1939",
         "mois de naissance : le numéro indique 03, la date de naissance est en mai (05)",
-        "lieu de naissance : le numéro indique 31555, le code saisi est 31556",
+        ("lieu de naissance : le numéro indique une naissance dans le département 31, le lieu "
+         "saisi est dans le département 75"),
     ]

@@ -72,3 +72,34 @@ def test_letter_writes_the_phone_and_empty_choices_the_french_way() -> None:
                  render_letter_markdown(answers, sections_from_answers(answers), None, date(2026, 11, 27))):
         assert "rappel au 05 61 00 00 00" in text and "+33561000000" not in text
         assert "néant" in text and ": aucun<" not in text and ": aucun\n" not in text
+
+
+WARNINGS = [
+    {"field": "patient.ins", "code": "ins_mismatch",
+     "message": "Le matricule INS ne correspond pas aux traits d'identité : sexe : le numéro indique un homme (1)."},
+    {"field": "medical.bp_systolic", "code": "hypotension",
+     "message": "Pression systolique à 85 mmHg <b>. Vérifiez les signes de gravité (/modifier Signes de gravité)."},
+]
+
+
+def test_the_letter_and_the_review_show_the_warnings_the_dossier_keeps() -> None:
+    html = render_letter_html(ANSWERS, sections_from_answers(ANSWERS), None, date(2026, 11, 27), WARNINGS)
+    assert 'id="warnings"' in html and "Points d'attention" in html
+    assert "sexe : le numéro indique un homme (1)" in html
+    assert "85 mmHg &lt;b&gt;. Vérifiez les signes de gravité.</li>" in html  # no chat command on paper
+    text = render_letter_markdown(ANSWERS, sections_from_answers(ANSWERS), None, date(2026, 11, 27), WARNINGS)
+    assert "## Points d'attention" in text and "⚠ Le matricule INS ne correspond pas" in text
+    assert "/modifier" not in text
+    review = render_review(sections_from_answers(ANSWERS), "ready", None, WARNINGS)
+    assert "**Avertissements**" in review and "⚠ Le matricule INS ne correspond pas" in review
+    # none kept: no heading
+    assert "Points d'attention" not in render_letter_markdown(ANSWERS, sections_from_answers(ANSWERS), None,
+                                                              date(2026, 11, 27))
+
+
+def test_the_ins_number_is_in_the_letter_only_with_a_qualified_identity() -> None:
+    for status, shown in (("qualifiee", True), ("validee", False), ("provisoire", False)):
+        answers = {**ANSWERS, "patient.ins": "238033155512370", "patient.identity_status": status}
+        html = render_letter_html(answers, sections_from_answers(answers), None, date(2026, 11, 27))
+        text = render_letter_markdown(answers, sections_from_answers(answers), None, date(2026, 11, 27))
+        assert ("238033155512370" in html) is shown and ("238033155512370" in text) is shown, status

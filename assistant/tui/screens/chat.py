@@ -138,6 +138,12 @@ class ChatScreen(Screen[None]):
         if not step["ok"]:
             self.version = step["version"]
             self.show_error(step["message"] or "Réponse refusée.")
+            question = step.get("question")
+            if question and self.question and question["field"] == self.question["field"] \
+                    and question.get("suggestions") != self.question.get("suggestions"):
+                # the refusal offers candidates (an ambiguous commune): a numbered pick list
+                self.question = question
+                self.show_choices(question)
             return
         answer_input = self.query_one("#answer", Input)
         field = self.question["field"] if self.question else None
@@ -198,6 +204,8 @@ class ChatScreen(Screen[None]):
             self.refresh_bindings()  # F7/F8 depend on it (only then: it rebuilds the footer)
         for warning in step.get("warnings", []):
             self.say(f"⚠ {warning['message']}", "warning")
+            if warning.get("picks"):
+                self.offer(warning)
         if step.get("progress"):
             parts = [f"{SHORT.get(p['section'], p['title'])} {p['answered']}/{p['total']}"
                      + (" ✓" if p["answered"] >= p["total"] else "") for p in step["progress"]]
@@ -231,13 +239,31 @@ class ChatScreen(Screen[None]):
                                 for f in step.get("missing", []) if f in HNP.by_id or f == "medical")
             self.say(f"Plus de question pour vous. Reste à remplir : {missing or 'rien'}.")
 
+    def offer(self, warning: dict[str, Any]) -> None:
+        """A warning that offers a choice (the other dossier of a duplicate suspicion), as a
+        numbered pick: the dossier picked opens in the chat."""
+        from orient.assistant.tui.modals import PickModal
+
+        picks = [(str(i), str(label)) for i, label in warning["picks"]]
+        self.app.push_screen(PickModal("Dossier déjà ouvert pour ce patient", warning["message"], picks,
+                                       "Continuer ce dossier-ci"), self.open_other)  # type: ignore[arg-type]
+
+    def open_other(self, dossier_id: str | None) -> None:
+        if dossier_id:
+            self.orient.replace_screen("chat", dossier_id)
+
     @staticmethod
-    def question_text(q: dict[str, Any]) -> str:
+    def suggestion_text(code: str, label: str) -> str:
+        return label if code in label else f"{code} — {label}"
+
+    @classmethod
+    def question_text(cls, q: dict[str, Any]) -> str:
         # the options are in the list under the transcript (numbered the same), not repeated here
         lines = [("(modification) " if q.get("changing") else "") + q["question"]]
         if q.get("suggestions"):
-            lines.append("Codes proposés d'après l'hypothèse :")
-            lines += [f"  {i}. {code} — {label}" for i, (code, label) in enumerate(q["suggestions"], 1)]
+            lines.append(q.get("suggestions_title") or "Codes proposés d'après l'hypothèse :")
+            lines += [f"  {i}. {cls.suggestion_text(code, label)}"
+                      for i, (code, label) in enumerate(q["suggestions"], 1)]
         if q.get("current") not in (None, ""):
             lines.append(f"Réponse actuelle : {q.get('current_display') or q['current']}")
         if not q["required"] and "facultatif" not in q["question"]:
@@ -264,6 +290,11 @@ class ChatScreen(Screen[None]):
             multi.add_options([(f"{i}. {label}", str(i)) for i, (_, label) in enumerate(q["options"], 1)])
             multi.display = True
             multi.highlighted = 0
+        elif q.get("suggestions"):  # ICD-10 codes, communes of an ambiguous answer: by number
+            single.add_options([Option(f"{i}. {self.suggestion_text(code, label)}", id=str(i))
+                                for i, (code, label) in enumerate(q["suggestions"], 1)])
+            single.display = True
+            single.highlighted = 0
 
     # -- input -----------------------------------------------------------------------------
     @on(Input.Submitted, "#answer")

@@ -47,8 +47,9 @@ class LetterScreen(OrientScreen):
 
         today = date.today()
         await self.query_one("#letter", Markdown).update(
-            render_letter_markdown(view["answers"], sections, view["signed_at"], today))
-        self.html = render_letter_html(view["answers"], sections, view["signed_at"], today)
+            render_letter_markdown(view["answers"], sections, view["signed_at"], today, view.get("warnings")))
+        self.html = render_letter_html(view["answers"], sections, view["signed_at"], today,
+                                       view.get("warnings"))
 
     def action_save(self) -> None:
         if not self.html:

@@ -43,7 +43,7 @@ class ReviewScreen(OrientScreen):
         view, sections = loaded
         from orient.dialogs.documents import render_review
 
-        text = render_review(sections, view["status"], view["blocked_reason"])
+        text = render_review(sections, view["status"], view["blocked_reason"], view.get("warnings"))
         await self.query_one("#review", Markdown).update(
             text + "\n\n*Pour changer une réponse : Échap puis F3 (ou /modifier CHAMP).*")
 
