@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from orient.dialogs.base import Dialog
+from orient.dialogs.base import Dialog, Split
 from orient.models.dossier import DossierState, Signature
 from orient.models.fields import (
     FILL_FR,
@@ -31,7 +31,16 @@ from orient.models.fields import (
     refusal_message,
 )
 from orient.models.lifecycle import DossierStatus, dossier_path
-from orient.models.provenance import ASK, CONFIRM, TYPED, Pending, Proposal, Provenance, Refused
+from orient.models.provenance import (
+    ASK,
+    CONFIRM,
+    TYPED,
+    Pending,
+    Proposal,
+    Provenance,
+    Refused,
+    Source,
+)
 from orient.models.users import Actor, Role
 
 DuplicateFinder = Callable[[str, dict[str, Any]], list[str]]
@@ -250,6 +259,9 @@ class Engine:
                 err = ReadError("", expected_text(spec, state.answers))
                 return self._refuse_input(state, spec, text, err)
             return self._apply(state, actor, spec, None, [], skipped=True)
+        split = self.dialog.split_answer(spec.id, text)
+        if split is not None:
+            return self._answer_several(state, actor, spec, text, split)
         ctx = RuleContext(
             answers=state.answers,
             today=self._today(),
@@ -261,6 +273,50 @@ class Engine:
         except ReadError as err:
             return self._refuse_input(state, spec, text, err)
         return self._apply(state, actor, spec, value, warnings)
+
+    def _answer_several(self, state: DossierState, actor: Actor, asked: FieldSpec, text: str,
+                        split: Split) -> Outcome:
+        """One typed answer that fills several fields. A blood pressure or a SpO2 with its
+        oxygen is recorded at once, each value through its field's rule (one refused: nothing is
+        recorded); a line of signs is shown and confirmed once (proposals of source typed), and
+        what could not be read is said, then asked as usual."""
+        if split.line:
+            proposals = [Proposal(f, t, Source.TYPED) for f, t in split.parts]
+            out = self.propose(state, actor, proposals)
+            if out.state.focus == asked.id:  # answered by the line (or asked in its turn)
+                out.state.focus = None
+                out.next = self.next_question(out.state, actor)
+            out.events.insert(0, Event("answer_split", asked.id, text,
+                                       detail=",".join(dict.fromkeys(f for f, _ in split.parts))))
+            unread = " ; ".join(f"« {u} »" for u in split.unread)
+            if not any(e.kind == "answer_proposed" for e in out.events):
+                refusals = " ".join(r.message for r in out.refused)
+                return Outcome(False, state, message=refusals or refusal_message(
+                    asked, text, ReadError("", expected_text(asked, state.answers))),
+                    events=[Event("answer_refused", asked.id, text)], refused=out.refused)
+            if unread:
+                out.message = (f"Non compris : {unread}. Ces valeurs seront demandées une à une "
+                               "après la confirmation.")
+            return out
+        fields = {f for f, _ in split.parts}
+        view = {k: v for k, v in state.answers.items() if k not in fields}
+        read: list[tuple[FieldSpec, Any, list[Warning]]] = []
+        for field_id, part in split.parts:
+            spec = self.dialog.field(field_id)
+            if not self.can_fill(actor, spec):
+                return self._refuse(state, f"« {spec.label} » est réservé au médecin.")
+            try:
+                value, warnings = read_answer(spec, part, self._context(view))
+            except ReadError as err:
+                return self._refuse_input(state, spec, text, err)
+            view[field_id] = value
+            read.append((spec, value, warnings))
+        new = state.copy()
+        out = Outcome(True, new)
+        for spec, value, warnings in read:
+            out.warnings.extend(warnings)
+            self._write(new, out, spec, value, TYPED)
+        return self._finish(state, new, actor, out, [spec for spec, _, _ in read])
 
     def _today(self) -> date:
         return self.lookups.now().date()
@@ -310,6 +366,10 @@ class Engine:
         new.pending = [p for p in new.pending if p.field != spec.id]
         kind = "answer_changed" if had and previous != value else "answer_accepted"
         out.events.append(Event(kind, spec.id, value, detail=source.detail()))
+        if kind == "answer_changed":  # a confirmation of the former value no longer holds
+            for other in self.dialog.fields:
+                if spec.id in other.retract:
+                    self._remove(new, out, other.id, "la valeur confirmée a changé")
         out.changed.add(spec.id)
         if new.focus == spec.id:
             new.focus = None
