@@ -329,11 +329,12 @@ def cmd_import_ror(args: argparse.Namespace) -> int:
 
     from orient.assistant.directory import ror_import
     from orient.assistant.store.db import open_engine
+    from orient.assistant.store.directory import import_ror
 
     engine = open_engine(args.db)
     try:
         with Session(engine) as session:
-            report = ror_import.import_ror(session, args.file)
+            report = import_ror(session, args.file)
     except ror_import.RorImportError as exc:
         sys.stderr.write(f"orient directory import-ror : fichier refusé, rien n'a été importé : {exc}\n")
         return EXIT_USAGE

@@ -146,6 +146,12 @@ class HubClient:
     async def answer(self, dossier_id: str, text: str, version: int) -> Any:
         return await self.call("POST", f"/dossiers/{dossier_id}/answer", json={"text": text, "version": version})
 
+    async def propose(self, dossier_id: str, proposals: list[dict[str, Any]], base_version: int) -> Any:
+        """Offer values from outside the conversation (each {"field", "text", "source",
+        "origin"}); the answer is a step whose question asks their confirmation."""
+        return await self.call("POST", f"/dossiers/{dossier_id}/proposals",
+                               json={"proposals": proposals, "base_version": base_version})
+
     async def back(self, dossier_id: str, version: int) -> Any:
         return await self.call("POST", f"/dossiers/{dossier_id}/back", json={"version": version})
 

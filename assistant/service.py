@@ -38,6 +38,7 @@ from orient.dialogs.hnp_rules import age_on
 from orient.models.dossier import DossierState
 from orient.models.fields import Warning
 from orient.models.lifecycle import DOSSIER_STATUS_FR, DossierStatus
+from orient.models.provenance import Proposal, Refused
 from orient.models.users import Actor, Role, Scope
 
 try:
@@ -68,6 +69,7 @@ class Step:
     missing: list[str] = field(default_factory=list)
     progress: list[SectionProgress] = field(default_factory=list)
     recorded: tuple[str, Any] | None = None  # (field, value) of the answer just accepted
+    refused: list[Refused] = field(default_factory=list)  # proposed values refused by their rule
 
 
 class SendError(ValueError):
@@ -146,6 +148,7 @@ class DossierService:
             recorded=next(((e.field, state.answers[e.field]) for e in (out.events if out and out.ok else [])
                            if e.kind in ("answer_accepted", "answer_changed") and e.field in state.answers),
                           None),
+            refused=list(out.refused) if out else [],
         )
 
     def _asked(self, question: Question | None) -> list[Event]:
@@ -187,6 +190,12 @@ class DossierService:
 
     def answer(self, actor: Actor, dossier_id: str, text: str, base_version: int | None = None) -> Step:
         return self._run(actor, dossier_id, lambda e, s: e.answer(s, actor, text), base_version)
+
+    def propose(self, actor: Actor, dossier_id: str, proposals: list[Proposal],
+                base_version: int | None = None) -> Step:
+        """Values from outside the question asked (profile, import, letter): each read through
+        its field's rule; those accepted wait in the dossier for the person's confirmation."""
+        return self._run(actor, dossier_id, lambda e, s: e.propose(s, actor, proposals), base_version)
 
     def _run(self, actor: Actor, dossier_id: str, op: Callable[[Engine, DossierState], Outcome],
              base_version: int | None) -> Step:

@@ -88,12 +88,13 @@ def cold_start(snippet: str, db: Path) -> float:
 
 async def answer_latency(db: Path) -> list[float]:
     """Seconds from the last key of an answer (Enter) to the next question shown."""
-    from orient.assistant.embedded import Embedded
-    from orient.assistant.tui.app import OrientApp
     from textual.widgets import SelectionList
 
-    from orient.assistant.tui.chat import ChatScreen
-    from orient.assistant.tui.screens import ProposalsScreen, SignScreen
+    from orient.assistant.embedded import Embedded
+    from orient.assistant.tui.app import OrientApp
+    from orient.assistant.tui.screens.chat import ChatScreen
+    from orient.assistant.tui.screens.proposals import ProposalsScreen
+    from orient.assistant.tui.screens.sign import SignScreen
 
     inputs = json.loads(SCENARIO.read_text(encoding="utf-8"))["answers"]
     queues = {k: deque(v) for k, v in inputs.items()}

@@ -12,6 +12,17 @@ from orient.models.users import Role
 
 
 @dataclass(frozen=True)
+class Split:
+    """One typed answer that names several fields: the text for each field's own rule, in order,
+    and the pieces not understood. A `line` (several signs named) is shown and confirmed once;
+    otherwise (a blood pressure `128/74`, a SpO2 with its oxygen) it is recorded at once."""
+
+    parts: tuple[tuple[str, str], ...]
+    unread: tuple[str, ...] = ()
+    line: bool = False
+
+
+@dataclass(frozen=True)
 class Dialog:
     kind: str
     title: str
@@ -25,6 +36,8 @@ class Dialog:
     blocked_reason: Callable[[Answers], str | None] = lambda _a: None
     # French reason why a complete dossier still cannot be signed, else None
     sign_obstacle: Callable[[Answers], str | None] = lambda _a: None
+    # (field asked, typed text) -> the fields that one answer fills, or None (an ordinary answer)
+    split_answer: Callable[[str, str], Split | None] = lambda _f, _t: None
     by_id: dict[str, FieldSpec] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -37,7 +37,7 @@ Establishment (FINESS ET)
       (TypeIdentifiantStructure): the plain 9-character FINESS.
 
     Every FINESS read on any Organization must have a valid key (Luhn, ``2A``/``2B`` for
-    Corsica); two different FINESS on one Organization are an error. :func:`import_ror` also
+    Corsica); two different FINESS on one Organization are an error. :func:`orient.assistant.store.directory.import_ror` also
     refuses a FINESS absent from Orient's establishment file (an EJ number, a closed site...).
     The establishments covered are those that provide at least one HealthcareService of the file;
     an Organization that provides none (an EJ listed for ``partOf``) is checked but not covered.
@@ -101,12 +101,7 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.healthcareservice import HealthcareService
 from fhir.resources.R4B.location import Location
 from fhir.resources.R4B.organization import Organization
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlmodel import Session
 
-from orient.assistant.store.directory import UNIT, ensure_directory, replace_units
-from orient.assistant.store.tables import EstablishmentRow
 from orient.models.directory import Availability, Unit
 from orient.models.identifiers import finess_valid
 from orient.models.readers import ReadError, read_phone
@@ -116,7 +111,6 @@ __all__ = [
     "ImportReport",
     "RorBundle",
     "RorImportError",
-    "import_ror",
     "load_activity_codes",
     "parse_ror",
 ]
@@ -716,69 +710,4 @@ def parse_ror(
         services=len(services),
         skipped_services=skipped,
         ignored_entries=sum(1 for e in entries if e.resource is None),
-    )
-
-
-def _write(session: Session, parsed: RorBundle, source: str) -> tuple[int, int]:
-    """Check the FINESS against the store, replace the units and commit; (removed, demo removed)."""
-    conn = session.connection()
-    est = EstablishmentRow.__table__  # type: ignore[attr-defined]
-    known = {
-        r.finess for r in conn.execute(select(est.c.finess).where(est.c.finess.in_(parsed.finess)))
-    }
-    missing = sorted(parsed.finess - known)
-    if missing:
-        raise RorImportError(
-            f"FINESS {missing[0]} inconnu du répertoire des établissements d'Orient (FINESS "
-            "géographique attendu, pas le FINESS juridique)",
-            parsed.finess_sources.get(missing[0], "Organization"), "identifier",
-        )
-    counts = conn.execute(
-        select(UNIT.c.demo, func.count())
-        .where(UNIT.c.finess.in_(parsed.finess))
-        .group_by(UNIT.c.demo)
-    ).all()
-    replace_units(session, set(parsed.finess), list(parsed.units), source)
-    session.commit()
-    return sum(n for _, n in counts), sum(n for demo, n in counts if demo)
-
-
-def import_ror(
-    session: Session,
-    path: str | Path,
-    *,
-    activity_codes: Collection[str] | None = None,
-    now: datetime | None = None,
-) -> ImportReport:
-    """Read a ROR file and replace the units of the establishments it covers, in one transaction
-    committed at the end. Nothing is written when the file (or the store) refuses it."""
-    path = Path(path)
-    parsed = parse_ror(path, activity_codes, now=now)
-    ensure_directory(session)
-    try:
-        removed, demo_removed = _write(session, parsed, path.name)
-    except RorImportError:
-        session.rollback()
-        raise
-    except IntegrityError as exc:
-        session.rollback()
-        raise RorImportError(
-            "rien n'a été importé : une demande a retenu une unité d'un de ces établissements "
-            "(unités choisies), le répertoire ne peut pas la remplacer"
-        ) from exc
-    except SQLAlchemyError as exc:
-        session.rollback()
-        raise RorImportError(
-            "rien n'a été importé : le répertoire n'a pas pu être mis à jour "
-            f"({exc.__class__.__name__})"
-        ) from exc
-    return ImportReport(
-        source=path.name,
-        finess=tuple(sorted(parsed.finess)),
-        units_imported=len(parsed.units),
-        units_removed=removed,
-        demo_units_removed=demo_removed,
-        services=parsed.services,
-        skipped_services=parsed.skipped_services,
-        ignored_entries=parsed.ignored_entries,
     )

@@ -18,6 +18,7 @@ from orient.assistant.store import accounts
 from orient.assistant.store.dossiers import NotFound, StaleWrite, load
 from orient.assistant.store.tables import DelegationRow, DossierRow
 from orient.dialogs.hnp import HNP, patient_label
+from orient.models.provenance import Proposal, Source
 from orient.models.users import Actor, Role, Scope
 
 router = APIRouter(prefix="/dossiers", tags=["dossiers"])
@@ -60,11 +61,16 @@ def question_out(hub: Hub, q: Question | None) -> s.QuestionOut | None:
     spec = q.field
     dialog = hub.service.dialog
     return s.QuestionOut(
-        field=spec.id, label=spec.label, section=spec.section,
-        section_title=dialog.section_title(spec.section), question=spec.question, why=spec.why,
+        field=spec.id, label=spec.label, section=q.section,
+        section_title=dialog.section_title(q.section), question=spec.question, why=spec.why,
         type=spec.type.value, required=q.required, options=list(spec.options), current=q.current,
         current_display=None if q.current is None else _display(hub, spec.id, q.current, spec.display(q.current)),
         changing=q.changing, suggestions=list(q.suggestions),
+        confirm=[s.ConfirmItemOut(
+            number=i.number, field=i.field.id, label=i.field.label, section=i.field.section,
+            section_title=dialog.section_title(i.field.section),
+            display=_display(hub, i.field.id, i.value, i.display), source=i.source.source.value,
+            origin=i.source.origin, current_display=i.current_display) for i in q.confirm],
     )
 
 
@@ -77,6 +83,7 @@ def step_out(hub: Hub, step: Step) -> s.StepOut:
         progress=[s.ProgressOut(section=p.section, title=p.title, answered=p.answered, total=p.total)
                   for p in step.progress],
         recorded=None if step.recorded is None else _recorded(hub, *step.recorded),
+        refused=[s.RefusedOut(field=r.field, text=r.text, message=r.message) for r in step.refused],
     )
 
 
@@ -170,6 +177,18 @@ def answer(dossier_id: str, body: s.AnswerIn, request: Request,
                    lambda: hub.service.answer(actor, dossier_id, body.text, body.version))
 
 
+@router.post("/{dossier_id}/proposals", response_model=s.StepOut)
+def propose(dossier_id: str, body: s.ProposalsIn, request: Request,
+            who: Principal = Depends(FILLERS)) -> Response:
+    """Values from outside the conversation (profile, import, letter): never taken silently;
+    they wait for the person's confirmation (the next question asks it)."""
+    hub = hub_of(request)
+    actor = actor_for_dossier(hub, who, dossier_id)
+    proposals = [Proposal(p.field, p.text, Source(p.source), p.origin) for p in body.proposals]
+    return guarded(hub, actor, dossier_id,
+                   lambda: hub.service.propose(actor, dossier_id, proposals, body.base_version))
+
+
 @router.post("/{dossier_id}/back", response_model=s.StepOut)
 def back(dossier_id: str, body: s.VersionIn, request: Request,
          who: Principal = Depends(FILLERS)) -> Response:
@@ -215,7 +234,9 @@ def review_sections(hub: Hub, sections: list[Any], medical: bool) -> list[dict[s
             "section": section.section, "title": section.title, "hidden": hidden,
             "items": [] if hidden else [
                 {"field": i.field.id, "label": i.field.label, "state": i.state, "value": i.value,
-                 "display": _display(hub, i.field.id, i.value, i.display), "who": i.who}
+                 "display": _display(hub, i.field.id, i.value, i.display), "who": i.who,
+                 "source": i.source.source.value if i.source else None,
+                 "origin": i.source.origin if i.source else None}
                 for i in section.items
             ],
         })

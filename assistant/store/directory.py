@@ -3,15 +3,19 @@ and the in-memory matching index built from them."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from itertools import islice
+from pathlib import Path
 
 from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
 from orient.assistant.directory.catalogue import catalogue
 from orient.assistant.directory.establishments import read_establishments
 from orient.assistant.directory.matching import DirectoryIndex
+from orient.assistant.directory.ror_import import ImportReport, RorBundle, RorImportError, parse_ror
 from orient.assistant.store.db import LOCK_DIRECTORY, one_at_a_time
 from orient.assistant.store.referrals import median_response_by_unit
 from orient.assistant.store.tables import ChosenUnitRow, EstablishmentRow, UnitRow
@@ -110,3 +114,69 @@ def set_chosen_units(session: Session, dossier_id: str, unit_ids: list[str]) -> 
         conn.execute(insert(CHOSEN), [
             {"dossier_id": dossier_id, "unit_id": u, "position": i} for i, u in enumerate(unit_ids, 1)
         ])
+
+
+# -- the ROR import: parsed in directory/ror_import.py, written here ------------------------
+def _write_ror(session: Session, parsed: RorBundle, source: str) -> tuple[int, int]:
+    """Check the FINESS against the store, replace the units and commit; (removed, demo removed)."""
+    conn = session.connection()
+    est = EstablishmentRow.__table__  # type: ignore[attr-defined]
+    known = {
+        r.finess for r in conn.execute(select(est.c.finess).where(est.c.finess.in_(parsed.finess)))
+    }
+    missing = sorted(parsed.finess - known)
+    if missing:
+        raise RorImportError(
+            f"FINESS {missing[0]} inconnu du répertoire des établissements d'Orient (FINESS "
+            "géographique attendu, pas le FINESS juridique)",
+            parsed.finess_sources.get(missing[0], "Organization"), "identifier",
+        )
+    counts = conn.execute(
+        select(UNIT.c.demo, func.count())
+        .where(UNIT.c.finess.in_(parsed.finess))
+        .group_by(UNIT.c.demo)
+    ).all()
+    replace_units(session, set(parsed.finess), list(parsed.units), source)
+    session.commit()
+    return sum(n for _, n in counts), sum(n for demo, n in counts if demo)
+
+
+def import_ror(
+    session: Session,
+    path: str | Path,
+    *,
+    activity_codes: Collection[str] | None = None,
+    now: datetime | None = None,
+) -> ImportReport:
+    """Read a ROR file and replace the units of the establishments it covers, in one transaction
+    committed at the end. Nothing is written when the file (or the store) refuses it."""
+    path = Path(path)
+    parsed = parse_ror(path, activity_codes, now=now)
+    ensure_directory(session)
+    try:
+        removed, demo_removed = _write_ror(session, parsed, path.name)
+    except RorImportError:
+        session.rollback()
+        raise
+    except IntegrityError as exc:
+        session.rollback()
+        raise RorImportError(
+            "rien n'a été importé : une demande a retenu une unité d'un de ces établissements "
+            "(unités choisies), le répertoire ne peut pas la remplacer"
+        ) from exc
+    except SQLAlchemyError as exc:
+        session.rollback()
+        raise RorImportError(
+            "rien n'a été importé : le répertoire n'a pas pu être mis à jour "
+            f"({exc.__class__.__name__})"
+        ) from exc
+    return ImportReport(
+        source=path.name,
+        finess=tuple(sorted(parsed.finess)),
+        units_imported=len(parsed.units),
+        units_removed=removed,
+        demo_units_removed=demo_removed,
+        services=parsed.services,
+        skipped_services=parsed.skipped_services,
+        ignored_entries=parsed.ignored_entries,
+    )

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from orient.assistant.store.tables import AnswerRow, DossierRow, ReferralRow
 from orient.models.dossier import DossierState, Signature
 from orient.models.lifecycle import DossierStatus, ReferralStatus
+from orient.models.provenance import Pending, Provenance, Source
 from orient.models.text import strip_accents
 
 
@@ -36,10 +37,11 @@ ANSWER = AnswerRow.__table__  # type: ignore[attr-defined]
 # Statements built once (building one costs more than running it on SQLite); values are bound.
 _READ = core_select(  # what a state holds (not the timestamps, which cost a conversion each)
     DOSSIER.c.id, DOSSIER.c.owner_rpps, DOSSIER.c.status, DOSSIER.c.handed_over, DOSSIER.c.focus,
-    DOSSIER.c.signature_json, DOSSIER.c.version,
+    DOSSIER.c.signature_json, DOSSIER.c.version, DOSSIER.c.pending_json,
 ).where(DOSSIER.c.id == bindparam("dossier_id"))
 _READ_LOCKED = _READ.with_for_update()
-_READ_ANSWERS = select(ANSWER.c.field_id, ANSWER.c.value_json, ANSWER.c.skipped).where(
+_READ_ANSWERS = select(ANSWER.c.field_id, ANSWER.c.value_json, ANSWER.c.skipped, ANSWER.c.source,
+                       ANSWER.c.origin).where(
     ANSWER.c.dossier_id == bindparam("dossier_id")
 )
 _EXISTS = select(DOSSIER.c.id).where(DOSSIER.c.id == bindparam("dossier_id"))
@@ -67,13 +69,23 @@ def load(session: Session, dossier_id: str, *, lock: bool = False) -> DossierSta
         focus=row.focus,
         signature=Signature(**json.loads(row.signature_json)) if row.signature_json else None,
         version=row.version,
+        pending=[Pending.from_json(p) for p in json.loads(row.pending_json)] if row.pending_json else [],
     )
-    for field_id, value_json, skipped in conn.execute(_READ_ANSWERS, {"dossier_id": dossier_id}):
+    for field_id, value_json, skipped, source, origin in conn.execute(_READ_ANSWERS,
+                                                                       {"dossier_id": dossier_id}):
         if skipped:
             state.skipped.add(field_id)
         else:
             state.answers[field_id] = json.loads(value_json or "null")
+            if source:
+                state.sources[field_id] = Provenance(Source(source), origin)
     return state
+
+
+def _pending_json(pending: list[Pending]) -> str | None:
+    if not pending:
+        return None
+    return json.dumps([p.as_json() for p in pending], ensure_ascii=False)
 
 
 def _signature_json(sig: Signature | None) -> str | None:
@@ -101,6 +113,7 @@ def save(
         "handed_over": state.handed_over,
         "focus": state.focus,
         "signature_json": _signature_json(state.signature),
+        "pending_json": _pending_json(state.pending),
         "version": (base_version or 0) + 1,
         "updated_at": now,
     }
@@ -126,6 +139,8 @@ def save(
                 "skipped": field_id not in state.answers,
                 "updated_at": now,
                 "updated_by": actor_id,
+                "source": state.sources[field_id].source.value if field_id in state.sources else None,
+                "origin": state.sources[field_id].origin if field_id in state.sources else None,
             }
             for field_id in sorted(changed)
             if state.has(field_id)

@@ -23,6 +23,7 @@ class DossierRow(SQLModel, table=True):
     version: int = 0
     created_at: datetime
     updated_at: datetime
+    pending_json: str | None = None  # proposed values waiting for confirmation (JSON list)
 
 
 class AnswerRow(SQLModel, table=True):
@@ -34,6 +35,8 @@ class AnswerRow(SQLModel, table=True):
     skipped: bool = False
     updated_at: datetime
     updated_by: str
+    source: str | None = None  # None: typed; else profile, import, letter (or typed elsewhere)
+    origin: str | None = None  # e.g. "sha256:<hex of the imported file>"
 
 
 class UserRow(SQLModel, table=True):

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App
+from textual.screen import Screen
 
 from orient.assistant.errors import HubError, HubUnavailable
-from orient.assistant.tui.start import HomeScreen, WhoScreen, default_letter_folder
 
 if TYPE_CHECKING:
     from orient.assistant.client import HubClient
@@ -45,8 +45,28 @@ class OrientApp(App[None]):
         self._client = client
         self.role = ""
         self.user_name = ""
-        self.letter_folder = letter_folder or default_letter_folder()
+        self.letter_folder = letter_folder or Path.home() / "Documents" / "orient"
         self.feed_wait = feed_wait
+
+    # -- navigation: screens by name (no screen module imports another) ---------------------
+    def make_screen(self, name: str, *args: Any, **kwargs: Any) -> Screen[Any]:
+        """The screen called `name` (screens.SCREENS), its module imported on first use."""
+        from importlib import import_module
+
+        from orient.assistant.tui.screens import SCREENS
+
+        module, cls = SCREENS[name]
+        screen_class = getattr(import_module(f"orient.assistant.tui.screens.{module}"), cls)
+        return screen_class(*args, **kwargs)  # type: ignore[no-any-return]
+
+    def open_screen(self, name: str, *args: Any, callback: Callable[[Any], Any] | None = None,
+                    **kwargs: Any) -> None:
+        """Push the screen called `name` on top of the current one."""
+        self.push_screen(self.make_screen(name, *args, **kwargs), callback)
+
+    def replace_screen(self, name: str, *args: Any, **kwargs: Any) -> None:
+        """Replace the current screen by the screen called `name`."""
+        self.switch_screen(self.make_screen(name, *args, **kwargs))
 
     @property
     def client(self) -> HubClient:
@@ -68,7 +88,7 @@ class OrientApp(App[None]):
 
     def on_mount(self) -> None:
         if self._embedded is not None:
-            self.push_screen(WhoScreen())
+            self.open_screen("who")
             self.call_after_refresh(self.prepare_embedded)  # once the first screen is drawn
         else:
             self.identify()
@@ -95,7 +115,7 @@ class OrientApp(App[None]):
         self._embedded = self._new_world
         while len(self.screen_stack) > 1:
             self.pop_screen()
-        self.push_screen(WhoScreen())
+        self.open_screen("who")
         self.prepare_embedded()
         if old is not None:
             old.close()
@@ -121,7 +141,7 @@ class OrientApp(App[None]):
             return
         self.role, self.user_name = me["role"], me["name"]
         await self.client.retry_pending()
-        self.push_screen(HomeScreen())
+        self.open_screen("home")
 
     def sign_in(self, role: str) -> None:
         """Embedded mode: become a demo user (once the local hub is ready)."""
@@ -142,7 +162,7 @@ class OrientApp(App[None]):
 
         self._client = client
         self.role, self.user_name = role, DEMO_ACCOUNTS[role].name
-        self.switch_screen(HomeScreen())
+        self.replace_screen("home")
         self.retry()
 
     @work(group="outbox")

@@ -33,14 +33,9 @@ class KioskWorld:
 
 def seed(embedded: Embedded) -> None:
     """Synthetic patients (fictional names) so that the dashboard and the inbox show something."""
-    from orient.assistant import replay
-    from orient.assistant.service import DossierService
-
     data = json.loads(resources.files("orient.assistant.tui").joinpath("kiosk_patients.json")
                       .read_text(encoding="utf-8"))
-    service = DossierService(embedded.engine)
-    for scenario in data:
-        replay.run(replay.parse_scenario(scenario), service)
+    embedded.replay_scenarios(data)
 
 
 def serve(port: int) -> None:

@@ -218,6 +218,9 @@ ROWS: list[Row] = [
     Row("GET", "/dossiers/{dossier_id}", expect(REQUESTERS, hidden=STRANGERS), d1),
     Row("POST", "/dossiers/{dossier_id}/answer", expect(REQUESTERS, hidden=STRANGERS),
         d0_versioned({"text": "Toulouse"})),
+    Row("POST", "/dossiers/{dossier_id}/proposals", expect(REQUESTERS, hidden=STRANGERS),
+        lambda w, c: {"path": {"dossier_id": w.d0}, "json": {"base_version": w.version(w.d0), "proposals": [
+            {"field": "patient.address", "text": "1 rue du Taur", "source": "import"}]}}),
     Row("POST", "/dossiers/{dossier_id}/back", expect(REQUESTERS, hidden=STRANGERS), d0_versioned({})),
     Row("POST", "/dossiers/{dossier_id}/edit", expect(REQUESTERS, hidden=STRANGERS),
         d0_versioned({"field": "patient.birth_name"})),

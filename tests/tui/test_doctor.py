@@ -23,7 +23,8 @@ from tui_helpers import (
     wait_until,
 )
 
-from orient.assistant.tui.screens import ProposalsScreen, SignScreen
+from orient.assistant.tui.screens.proposals import ProposalsScreen
+from orient.assistant.tui.screens.sign import SignScreen
 
 
 def test_doctor_full_referral_by_keys(tmp_path: Path) -> None:

@@ -26,8 +26,9 @@ from tui_helpers import (
 )
 
 from orient.assistant.embedded import Embedded
-from orient.assistant.tui.chat import ChatScreen
-from orient.assistant.tui.screens import ProposalsScreen, answer_text
+from orient.assistant.tui.formatting import answer_text
+from orient.assistant.tui.screens.chat import ChatScreen
+from orient.assistant.tui.screens.proposals import ProposalsScreen
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,7 @@ from tui_helpers import (
     type_text,
 )
 
-from orient.assistant.tui.chat import ChatScreen
+from orient.assistant.tui.screens.chat import ChatScreen
 from orient.dialogs.hnp import HNP
 
 # "Le médecin demandeur est-il le médecin traitant ?"

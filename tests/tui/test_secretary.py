@@ -21,7 +21,7 @@ from tui_helpers import (
     wait_until,
 )
 
-from orient.assistant.tui.screens import ResumeScreen
+from orient.assistant.tui.screens.resume import ResumeScreen
 from orient.dialogs.hnp import HNP
 from orient.models.fields import Fill
 

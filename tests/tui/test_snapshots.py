@@ -39,12 +39,10 @@ from tui_helpers import (
 )
 
 from orient.assistant.embedded import Embedded
-from orient.assistant.tui.screens import (
-    DashboardScreen,
-    ProposalsScreen,
-    ResumeScreen,
-    ReviewScreen,
-)
+from orient.assistant.tui.screens.dashboard import DashboardScreen
+from orient.assistant.tui.screens.proposals import ProposalsScreen
+from orient.assistant.tui.screens.resume import ResumeScreen
+from orient.assistant.tui.screens.review import ReviewScreen
 
 Before = Callable[[Pilot[Any]], Any]
 DECLARED_AT = "2026-01-15T08:30:00+00:00"  # the demo beds' declaration, shown as 15/01 à 09:30

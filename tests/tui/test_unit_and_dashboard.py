@@ -20,12 +20,10 @@ from tui_helpers import (
 )
 
 from orient.assistant.embedded import Embedded
-from orient.assistant.tui.screens import (
-    AcceptModal,
-    DashboardScreen,
-    InboxScreen,
-    ReferralScreen,
-)
+from orient.assistant.tui.modals import AcceptModal
+from orient.assistant.tui.screens.dashboard import DashboardScreen
+from orient.assistant.tui.screens.inbox import InboxScreen
+from orient.assistant.tui.screens.referral import ReferralScreen
 
 CHU_TOULOUSE = ("310783063", "310783048", "310783055")
 
@@ -136,7 +134,7 @@ def test_unit_accepts_and_the_doctor_dashboard_follows(tmp_path: Path) -> None:
 
 
 def test_every_dossier_status_has_a_label_that_fits_the_dashboard_column() -> None:
-    from orient.assistant.tui.screens import DOSSIER_STATUS_SHORT
+    from orient.assistant.tui.screens.dashboard import DOSSIER_STATUS_SHORT
     from orient.models.lifecycle import DossierStatus
 
     assert set(DOSSIER_STATUS_SHORT) == set(DossierStatus)

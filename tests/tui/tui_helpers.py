@@ -22,7 +22,7 @@ from textual.widgets import Input, Static
 
 from orient.assistant.embedded import Embedded
 from orient.assistant.tui.app import OrientApp
-from orient.assistant.tui.chat import Bubble, ChatScreen
+from orient.assistant.tui.screens.chat import Bubble, ChatScreen
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 SIZE = (100, 40)

@@ -24,3 +24,59 @@ def test_every_folder_of_the_three_packages_is_packaged() -> None:
     assert folders - listed == set(), "folders missing from [tool.setuptools] packages"
     assert listed - folders == set(), "packages listed without a folder"
 
+
+
+def _imports(path: Path) -> set[str]:
+    import ast
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def test_no_screen_module_imports_another() -> None:
+    """Screens open each other by name through the app (OrientApp.open_screen); a screen module
+    may import screens.base, tui.modals and tui.formatting only."""
+    screens = ROOT / "assistant" / "tui" / "screens"
+    names = {p.stem for p in screens.glob("*.py")} - {"__init__", "base"}
+    assert {"who", "home", "chat", "proposals", "sign"} <= names
+    offenders = {}
+    for path in [*screens.glob("*.py"), *(ROOT / "assistant" / "tui").glob("*.py")]:
+        own = path.stem
+        bad = {m for m in _imports(path)
+               for name in names - {own}
+               if m == f"orient.assistant.tui.screens.{name}"
+               or m.startswith(f"orient.assistant.tui.screens.{name}.")}
+        if path.parent.name == "tui" and path.stem == "app":
+            bad = set()  # the app resolves names to screens (importlib), never by import
+        if bad:
+            offenders[str(path.relative_to(ROOT))] = sorted(bad)
+    assert offenders == {}
+
+
+def test_the_tui_reaches_data_through_the_client_only() -> None:
+    """DESIGN.md: the TUI never imports the store, the service or the hub's routes."""
+    forbidden = ("orient.assistant.store", "orient.assistant.service", "orient.assistant.hub")
+    offenders = {}
+    for path in (ROOT / "assistant" / "tui").rglob("*.py"):
+        bad = {m for m in _imports(path) if m.startswith(forbidden)}
+        if bad:
+            offenders[str(path.relative_to(ROOT))] = sorted(bad)
+    assert offenders == {}
+
+
+def test_the_directory_parses_and_the_store_writes() -> None:
+    """directory/ (communes, establishments, matching, the ROR parser) reads files and builds
+    models; it never imports the store, which writes them (store/directory.py)."""
+    offenders = {}
+    for path in (ROOT / "assistant" / "directory").rglob("*.py"):
+        bad = {m for m in _imports(path)
+               if m.startswith(("orient.assistant.store", "sqlmodel", "sqlalchemy"))}
+        if bad:
+            offenders[str(path.relative_to(ROOT))] = sorted(bad)
+    assert offenders == {}

@@ -19,7 +19,6 @@ from sqlmodel import Session
 from orient.assistant.directory.ror_import import (
     ACTIVITY_CODES_FILE,
     RorImportError,
-    import_ror,
     load_activity_codes,
     parse_ror,
 )
@@ -27,6 +26,7 @@ from orient.assistant.store.db import open_engine
 from orient.assistant.store.directory import (
     UNIT,
     ensure_directory,
+    import_ror,
     load_index,
     set_chosen_units,
 )

@@ -337,20 +337,14 @@ class ChatScreen(Screen[None]):
         self.query_one("#transcript", VerticalScroll).mount(Markdown(HELP, classes="bubble assistant"))
 
     def action_recap(self) -> None:
-        from orient.assistant.tui.screens import ReviewScreen
-
         if self.dossier_id:
-            self.app.push_screen(ReviewScreen(self.dossier_id, self.status))
+            self.orient.open_screen("review", self.dossier_id, self.status)
 
     def action_proposals(self) -> None:
-        from orient.assistant.tui.screens import ProposalsScreen
-
         if self.dossier_id:
-            self.app.push_screen(ProposalsScreen(self.dossier_id))
+            self.orient.open_screen("proposals", self.dossier_id)
 
     def action_sign(self) -> None:
-        from orient.assistant.tui.screens import SignScreen
-
         if not self.dossier_id:
             return
         if self.orient.role != "doctor" and self.status != DossierStatus.SIGNED.value:
@@ -362,7 +356,7 @@ class ChatScreen(Screen[None]):
                             "envoyé. Appelez le 15 (SAMU) ; si le signe était une erreur, corrigez-le "
                             "(/modifier Signes de gravité).")
         else:
-            self.app.push_screen(SignScreen(self.dossier_id), self.after_sign)
+            self.orient.open_screen("sign", self.dossier_id, callback=self.after_sign)
 
     def after_sign(self, message: str | None) -> None:
         if message:

@@ -1,0 +1,32 @@
+"""proposed values and where answers come from; the doctor's profile
+
+Revision ID: 0002_vitals
+Revises: 0001
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+revision = "0002_vitals"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("dossier", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("pending_json", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+    with op.batch_alter_table("answer", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("source", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+        batch_op.add_column(sa.Column("origin", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("answer", schema=None) as batch_op:
+        batch_op.drop_column("origin")
+        batch_op.drop_column("source")
+    with op.batch_alter_table("dossier", schema=None) as batch_op:
+        batch_op.drop_column("pending_json")

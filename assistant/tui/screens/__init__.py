@@ -1,0 +1,24 @@
+"""The screens, one module each. No screen module imports another: a screen opens another by its
+name through the app (`OrientApp.open_screen("review", ...)`), which imports the module only then,
+so that the first screen draws without loading the others.
+
+Screen modules may import `screens.base`, `tui.modals` and `tui.formatting`, never each other
+(tests/unit/test_layout.py checks).
+"""
+
+from __future__ import annotations
+
+# name -> (module under orient.assistant.tui.screens, class)
+SCREENS: dict[str, tuple[str, str]] = {
+    "who": ("who", "WhoScreen"),
+    "home": ("home", "HomeScreen"),
+    "chat": ("chat", "ChatScreen"),
+    "resume": ("resume", "ResumeScreen"),
+    "review": ("review", "ReviewScreen"),
+    "letter": ("letter", "LetterScreen"),
+    "proposals": ("proposals", "ProposalsScreen"),
+    "sign": ("sign", "SignScreen"),
+    "dashboard": ("dashboard", "DashboardScreen"),
+    "inbox": ("inbox", "InboxScreen"),
+    "referral": ("referral", "ReferralScreen"),
+}

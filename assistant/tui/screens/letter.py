@@ -1,0 +1,62 @@
+"""The referral letter: shown, saved as HTML (and delivered to the browser in the kiosk)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import (
+    Footer,
+    Header,
+    Markdown,
+)
+
+from orient.assistant.tui.screens.base import OrientScreen
+
+
+class LetterScreen(OrientScreen):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Retour", id="letter.back", tooltip="Revenir"),
+        Binding("f10", "save", "Enregistrer (HTML)", id="letter.save", tooltip="Fichier HTML imprimable"),
+    ]
+
+    def __init__(self, dossier_id: str) -> None:
+        super().__init__()
+        self.dossier_id = dossier_id
+        self.html = ""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="document"):
+            yield Markdown("Chargement…", id="letter")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(exclusive=True)
+    async def load(self) -> None:
+        loaded = await self.dossier_and_review(self.dossier_id, "#letter")
+        if loaded is None:
+            return
+        view, sections = loaded
+        from orient.dialogs.documents import render_letter_html, render_letter_markdown
+
+        today = date.today()
+        await self.query_one("#letter", Markdown).update(
+            render_letter_markdown(view["answers"], sections, view["signed_at"], today))
+        self.html = render_letter_html(view["answers"], sections, view["signed_at"], today)
+
+    def action_save(self) -> None:
+        if not self.html:
+            return
+        path = self.orient.letter_folder / f"lettre-de-liaison-{self.dossier_id[:8]}.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.html, encoding="utf-8")
+        path.chmod(0o600)
+        if self.orient.is_web:
+            self.app.deliver_text(path.open("r", encoding="utf-8"), save_filename=path.name)  # type: ignore[attr-defined]
+        self.notify(f"Lettre enregistrée : {path}")

@@ -1,0 +1,102 @@
+"""A referral as the receiving unit sees it, and its answers (accept, refuse, ask)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import (
+    Footer,
+    Header,
+    Markdown,
+    Static,
+)
+
+from orient.assistant.errors import HubError, HubUnavailable
+from orient.assistant.tui.formatting import TIMING_FR, waiting
+from orient.assistant.tui.modals import AcceptModal, ReasonModal, TextModal
+from orient.assistant.tui.screens.base import OrientScreen
+from orient.models.lifecycle import (
+    REFERRAL_STATUS_FR,
+    REFUSAL_REASONS,
+    ReferralStatus,
+)
+
+
+class ReferralScreen(OrientScreen):
+    """A referral opened by the unit (marked read): the letter, and the unit's answers."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Retour", id="referral.back", tooltip="Boîte de réception"),
+        Binding("f2", "accept", "Accepter", id="referral.accept", tooltip="Accepter l'admission"),
+        Binding("f3", "refuse", "Refuser", id="referral.refuse", tooltip="Refuser avec un motif"),
+        Binding("f4", "ask", "Demander une information", id="referral.ask", tooltip="Question au demandeur"),
+    ]
+
+    def __init__(self, referral_id: str) -> None:
+        super().__init__()
+        self.referral_id = referral_id
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="referral-status", classes="status")
+        with VerticalScroll(id="detail"):
+            yield Markdown("Chargement…", id="dossier")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(exclusive=True)
+    async def load(self) -> None:
+        from orient.assistant.tui.letter import letter_from_answers
+
+        try:
+            opened = await self.orient.client.open_referral(self.referral_id)
+        except (HubError, HubUnavailable) as exc:
+            await self.query_one("#dossier", Markdown).update(self.problem(exc))
+            return
+        r = opened["referral"]
+        self.query_one("#referral-status", Static).update(
+            f"{REFERRAL_STATUS_FR[ReferralStatus(r['status'])]} · délai {TIMING_FR.get(r['timing'], '')} · "
+            f"attente {waiting(r['waiting_minutes'])}" + (" · EN RETARD" if r["overdue"] else "")
+            + (f" · réponse du demandeur : {r['info_answer']}" if r.get("info_answer") else ""))
+        await self.query_one("#dossier", Markdown).update(
+            letter_from_answers(opened["dossier"], opened["sections"], opened["signed_at"]))
+
+    def action_accept(self) -> None:
+        self.app.push_screen(AcceptModal(), self.accept)  # type: ignore[arg-type]
+
+    def action_refuse(self) -> None:
+        self.app.push_screen(ReasonModal("Refuser : motif", REFUSAL_REASONS), self.refuse)  # type: ignore[arg-type]
+
+    def action_ask(self) -> None:
+        self.app.push_screen(TextModal("Question au médecin demandeur", "Votre question"), self.ask)  # type: ignore[arg-type]
+
+    @work(group="act")
+    async def accept(self, value: tuple[datetime, str] | None) -> None:
+        if value:
+            await self._act(self.orient.client.accept(self.referral_id, value[0], value[1]))
+
+    @work(group="act")
+    async def refuse(self, choice: tuple[str, str] | None) -> None:
+        if choice:
+            await self._act(self.orient.client.refuse(self.referral_id, choice[0], choice[1] or None))
+
+    @work(group="act")
+    async def ask(self, text: str | None) -> None:
+        if text:
+            await self._act(self.orient.client.request_info(self.referral_id, text))
+
+    async def _act(self, call: Any) -> None:
+        try:
+            r = await call
+        except (HubError, HubUnavailable) as exc:
+            self.notify(self.problem(exc), severity="error")
+            return
+        self.notify(f"Demande : {REFERRAL_STATUS_FR[ReferralStatus(r['status'])]}.")
+        self.app.pop_screen()
