@@ -192,9 +192,9 @@ def _declared_versions(resource: dict[str, Any]) -> Iterator[str]:
     if not isinstance(meta, dict):
         return
     for tag in meta.get("tag") or ():
-        if isinstance(tag, dict) and tag.get("system") == "http://hl7.org/fhir/FHIR-version":
-            if isinstance(tag.get("code"), str):
-                yield tag["code"]
+        if (isinstance(tag, dict) and tag.get("system") == "http://hl7.org/fhir/FHIR-version"
+                and isinstance(tag.get("code"), str)):
+            yield tag["code"]
     for profile in meta.get("profile") or ():
         if isinstance(profile, str) and profile.startswith("http://hl7.org/fhir/StructureDefinition/"):
             _, _, number = profile.partition("|")
@@ -372,7 +372,7 @@ def _phone(telecoms: Iterable[Any]) -> str | None:
     return phones[0].value if phones else None
 
 
-def _number(value: Decimal | float | int, field_id: str) -> str:
+def _number(value: Decimal | float, field_id: str) -> str:
     d = Decimal(str(value))
     if field_id in _INT_FIELDS and d == d.to_integral_value():
         return str(int(d))
