@@ -35,6 +35,19 @@ class Found:
     text: str
 
 
+@dataclass(frozen=True)
+class Note:
+    """A French remark on the document; `field` when it is about one field (a medical field's
+    note is not shown to whoever may not read the medical section)."""
+
+    text: str
+    field: str | None = None
+
+    @property
+    def medical(self) -> bool:
+        return (self.field or "").startswith("medical.")
+
+
 @dataclass
 class ImportResult:
     """What a document gave: values by field (dialog order), French notes on what was left out
@@ -43,7 +56,7 @@ class ImportResult:
     kind: str  # "import" (a FHIR Bundle) or "letter"
     origin: str
     values: list[Found] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
 
     def add(self, field_id: str, text: str | None) -> None:
         """Keep the first value found for a field (later ones are reported by the readers)."""
@@ -56,9 +69,17 @@ class ImportResult:
     def value(self, field_id: str) -> str | None:
         return next((v.text for v in self.values if v.field == field_id), None)
 
-    def note(self, text: str) -> None:
-        if text not in self.notes:
-            self.notes.append(text)
+    def note(self, text: str, field_id: str | None = None) -> None:
+        if all(n.text != text for n in self.notes):
+            self.notes.append(Note(text, field_id))
+
+    def for_reader(self, fields: set[str] | None, medical: bool) -> ImportResult:
+        """What a caller may receive: the values of the fields it may fill (all when None), and
+        the notes it may read (no medical note without the right to read the medical section)."""
+        return ImportResult(
+            self.kind, self.origin,
+            [v for v in self.values if fields is None or v.field in fields],
+            [n for n in self.notes if medical or not n.medical])
 
 
 def origin_of(data: bytes) -> str:

@@ -400,7 +400,8 @@ def _about(entry: _Entry, ref: Any, patient: _Entry, index: _Index, result: Impo
     target = index.get(ref)
     if target is patient:
         return True
-    result.note(f"{entry.where} ne concerne pas le patient du fichier : elle n'est pas reprise.")
+    about = None if entry.type == "RelatedPerson" else "medical.history"  # a medical resource
+    result.note(f"{entry.where} ne concerne pas le patient du fichier : elle n'est pas reprise.", about)
     return False
 
 
@@ -424,7 +425,7 @@ def _patient(p: Any, result: ImportResult) -> None:
     if isinstance(born, date):
         result.add("patient.birth_date", born.isoformat())
     elif born:
-        result.note(f"Date de naissance incomplète dans le fichier ({born}) : elle n'est pas reprise.")
+        result.note(f"Date de naissance incomplète dans le fichier ({born}) : elle n'est pas reprise.", "patient.birth_date")
     sex = {"female": "F", "male": "M", "other": "I"}.get(p.gender or "")
     if sex:
         result.add("patient.sex", sex)
@@ -436,7 +437,7 @@ def _patient(p: Any, result: ImportResult) -> None:
             result.add("patient.birth_place", code)
         elif address is not None and (address.city or address.country):
             result.note(f"Lieu de naissance sans code INSEE ({address.city or address.country}) : "
-                        "il n'est pas repris.")
+                        "il n'est pas repris.", "patient.birth_place")
     _ins(p, result)
     for ext in _ext(p, "fr-core-identity-reliability"):
         for sub in _ext(ext, "identityStatus"):
@@ -445,7 +446,7 @@ def _patient(p: Any, result: ImportResult) -> None:
                 result.add("patient.identity_status", IDENTITY_STATUS[code])
             elif code:
                 result.note(f"Statut d'identité « {code} » du fichier : ce n'est pas un des quatre "
-                            "statuts du référentiel INS, il n'est pas repris.")
+                            "statuts du référentiel INS, il n'est pas repris.", "patient.identity_status")
     homes = sorted(p.address or (), key=lambda a: {"home": 0, None: 1}.get(a.use, 2))
     if homes:
         _address(homes[0], result)
@@ -460,7 +461,7 @@ def _ins(p: Any, result: ImportResult) -> None:
             continue
         if kind == "NIR" and "NH" in _codes(ident.type):
             result.note("Le numéro de sécurité sociale de facturation (celui de l'assuré) n'est pas "
-                        "le matricule INS du patient : il n'est pas repris.")
+                        "le matricule INS du patient : il n'est pas repris.", "patient.ins")
             continue
         found.append((list(INS_SYSTEMS.values()).index(kind), kind, ident.value))
     if not found:
@@ -469,11 +470,11 @@ def _ins(p: Any, result: ImportResult) -> None:
     _, kind, value = found[0]
     result.add("patient.ins", value)
     if kind != "NIR":
-        result.note(f"Matricule INS : {kind}.")
+        result.note(f"Matricule INS : {kind}.", "patient.ins")
     others = {v.replace(" ", "") for _, _, v in found[1:]} - {value.replace(" ", "")}
     if others:
         result.note("Le fichier donne plusieurs matricules INS : seul le premier (NIR avant NIA) est "
-                    "proposé ; vérifiez-le.")
+                    "proposé ; vérifiez-le.", "patient.ins")
 
 
 def _address(a: Any, result: ImportResult) -> None:
@@ -498,13 +499,13 @@ def _practitioners(entries: list[_Entry], doctor_rpps: str | None, result: Impor
                 continue
             if not rpps_valid(value):
                 result.note(f"Le RPPS « {value[:20]} » du médecin du fichier n'est pas valide (clé "
-                            "de contrôle) : vérifiez l'export.")
+                            "de contrôle) : vérifiez l'export.", "requester.rpps")
                 continue
             seen.append(value)
     if doctor_rpps and seen and doctor_rpps not in seen:
         result.note(f"Le médecin du fichier (RPPS {', '.join(dict.fromkeys(seen))}) n'est pas le "
                     f"médecin demandeur de ce dossier (RPPS {doctor_rpps}) : vérifiez qu'il s'agit "
-                    "bien de votre patient.")
+                    "bien de votre patient.", "requester.rpps")
 
 
 def _rpps_of(practitioner: Any) -> str | None:
@@ -546,7 +547,7 @@ def _caregiver(entries: list[_Entry], p: _Entry, index: _Index, result: ImportRe
     result.add("context.caregiver_phone", phone)
     if len(candidates) > 1:
         result.note(f"Le fichier nomme {len(candidates)} proches : seul le premier ({name}) est "
-                    "proposé comme aidant.")
+                    "proposé comme aidant.", "context.caregiver_name")
 
 
 def _conditions(entries: list[_Entry], p: _Entry, index: _Index, result: ImportResult) -> None:
@@ -580,7 +581,7 @@ def _conditions(entries: list[_Entry], p: _Entry, index: _Index, result: ImportR
             result.add("medical.diagnosis_code", codes[0])
         if len(diagnoses) > 1:
             result.note(f"{len(diagnoses)} diagnostics en cours dans le fichier : ils sont réunis ; "
-                        + (f"seul le code {codes[0]} est proposé." if codes else "aucun code CIM-10."))
+                        + (f"seul le code {codes[0]} est proposé." if codes else "aucun code CIM-10."), "medical.diagnosis")
     if history:
         result.add("medical.history", " ; ".join(dict.fromkeys(history)))
 
@@ -607,7 +608,7 @@ def _medications(entries: list[_Entry], p: _Entry, index: _Index, result: Import
             concept = med.resource.code if med is not None and med.type == "Medication" else None
         name = _concept_text(concept)
         if not name:
-            result.note(f"{e.where} n'a pas de nom de médicament : elle n'est pas reprise.")
+            result.note(f"{e.where} n'a pas de nom de médicament : elle n'est pas reprise.", "medical.treatments")
             uncoded += 1
             continue
         texts.append(f"{name} : {dosage}" if dosage else name)
@@ -628,7 +629,7 @@ def _medications(entries: list[_Entry], p: _Entry, index: _Index, result: Import
     elif classes:
         result.note("Plusieurs antithrombotiques ou un antithrombotique à préciser ("
                     + ", ".join(dict.fromkeys(classes.values()))
-                    + ") : la question « Anticoagulant ou antiagrégant » reste posée.")
+                    + ") : la question « Anticoagulant ou antiagrégant » reste posée.", "medical.anticoagulation")
     elif texts and not uncoded:
         result.add("medical.anticoagulation", "none")
 
@@ -657,7 +658,7 @@ def _allergies(entries: list[_Entry], p: _Entry, index: _Index, result: ImportRe
         result.add("medical.allergies", " ; ".join(dict.fromkeys(texts)))
         if none_known:
             result.note("Le fichier dit à la fois « aucune allergie connue » et des allergies : "
-                        "seules les allergies sont proposées.")
+                        "seules les allergies sont proposées.", "medical.allergies")
     elif none_known:
         result.add("medical.allergies", "aucune")
 
@@ -693,7 +694,7 @@ def _observations(entries: list[_Entry], p: _Entry, index: _Index, today: date |
         unit = (q.code or q.unit or "").strip()
         if unit.casefold() not in units and (q.unit or "").strip().casefold() not in units:
             result.note(f"{_VITAL_LABEL[field_id].capitalize()} en « {unit or 'sans unité'} » dans le "
-                        "fichier : elle n'est pas convertie ni reprise (la question reste posée).")
+                        "fichier : elle n'est pas convertie ni reprise (la question reste posée).", field_id)
             continue
         if field_id == "medical.oxygen":
             flow = _number(q.value, field_id)
@@ -707,8 +708,9 @@ def _observations(entries: list[_Entry], p: _Entry, index: _Index, today: date |
             f"du {_fr_datetime(oldest)} au {_fr_datetime(newest)}")
         stale = today is not None and oldest[:10] < today.isoformat()
         if oldest:
-            result.note(f"Constantes mesurées {'le ' if oldest == newest else ''}{shown}"
-                        + (" : elles ne sont pas du jour, vérifiez-les avant de confirmer." if stale else "."))
+            tail = " : elles ne sont pas du jour, vérifiez-les avant de confirmer." if stale else "."
+            result.note(f"Constantes mesurées {'le ' if oldest == newest else ''}{shown}{tail}",
+                        "medical.bp_systolic")
 
 
 # -- entry point --------------------------------------------------------------------------------
