@@ -152,6 +152,16 @@ class HubClient:
         return await self.call("POST", f"/dossiers/{dossier_id}/proposals",
                                json={"proposals": proposals, "base_version": base_version})
 
+    async def import_dossier(self, content: bytes, kind: str = "fhir",
+                             doctor_rpps: str | None = None) -> Any:
+        """A new dossier from a document: a FHIR R4 Bundle (`fhir`, the file's bytes as they are)
+        or a letter (`letter`, UTF-8 text). The answer holds the step (its question lists the
+        values to confirm), the document's origin and French notes."""
+        params = {"kind": kind, **({"doctor_rpps": doctor_rpps} if doctor_rpps else {})}
+        mime = "application/fhir+json" if kind == "fhir" else "text/plain; charset=utf-8"
+        return await self.call("POST", "/dossiers/import", content=content, params=params,
+                               headers={"Content-Type": mime})
+
     async def back(self, dossier_id: str, version: int) -> Any:
         return await self.call("POST", f"/dossiers/{dossier_id}/back", json={"version": version})
 

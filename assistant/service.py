@@ -155,22 +155,26 @@ class DossierService:
         return [Event("question_asked", question.id)] if question else []
 
     # -- operations -----------------------------------------------------------------------
-    def create(self, actor: Actor) -> Step:
-        """A new dossier owned by the doctor (for a secretary: her delegating doctor)."""
+    def create(self, actor: Actor, proposals: list[Proposal] | None = None) -> Step:
+        """A new dossier owned by the doctor (for a secretary: her delegating doctor). With
+        `proposals` (an import, a letter), they are proposed in the same transaction: the first
+        question asks their confirmation."""
         owner = actor.rpps if actor.rpps else actor.on_behalf_of
         if not owner:
             raise accounts.AccessError("Seuls un médecin ou une secrétaire déléguée créent un dossier.")
         with Session(self.db) as session:
             engine = self._engine(session)
             out = engine.new_dossier(str(uuid4()), owner, accounts.doctor_name(session, owner))
-            question = engine.next_question(out.state, actor)
+            proposed = engine.propose(out.state, actor, proposals) if proposals else None
+            state = proposed.state if proposed else out.state
+            question = engine.next_question(state, actor)
             now = self._now()
-            dossiers.save(session, out.state, out.changed, actor_id=actor.user_id, base_version=None,
+            dossiers.save(session, state, out.changed, actor_id=actor.user_id, base_version=None,
                           created_by=actor.user_id, now=now)
-            audit.append(session, self._records(actor, out.state.id, [*out.events, *self._asked(question)]),
-                         at=now)
+            events = [*out.events, *(proposed.events if proposed else ()), *self._asked(question)]
+            audit.append(session, self._records(actor, state.id, events), at=now)
             session.commit()
-            return self._step(engine, out.state, actor, None)
+            return self._step(engine, state, actor, proposed)
 
     def open(self, actor: Actor, dossier_id: str) -> Step:
         """Reopen a dossier where it stopped (after a crash too): the next unanswered question."""

@@ -22,9 +22,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import orient
-from orient.assistant.hub import routes_admin, routes_dossiers, routes_feed, routes_referrals
+from orient.assistant.hub import (
+    routes_admin,
+    routes_dossiers,
+    routes_feed,
+    routes_import,
+    routes_referrals,
+)
 from orient.assistant.hub.access import BadRequest, Conflict, Forbidden, Hub, json_error
 from orient.assistant.hub.auth import AuthError
+from orient.assistant.importing import MAX_BUNDLE_BYTES
 from orient.assistant.service import SendError
 from orient.assistant.store.accounts import AccessError
 from orient.assistant.store.dossiers import NotFound, StaleWrite
@@ -33,6 +40,8 @@ from orient.assistant.store.referrals import ReferralError
 __all__ = ["Hub", "create_app"]
 
 MAX_BODY = 64 * 1024
+# A document sent to be imported (a practice software's FHIR export) is larger than a request.
+BODY_LIMITS = {routes_import.IMPORT_PATH: MAX_BUNDLE_BYTES}
 VERSION = "0.1.0"
 
 
@@ -85,9 +94,10 @@ class BodyLimit:
         if _CONTROL_IN_PATH.search(scope.get("path", "")):
             await _refuse(send, 400, "Adresse invalide : caractère de contrôle dans le chemin.")
             return
+        limit = BODY_LIMITS.get(scope.get("path", ""), MAX_BODY)
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
-            await _too_large(send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _too_large(send, limit)
             return
         seen = 0
         exceeded = False
@@ -96,7 +106,7 @@ class BodyLimit:
             nonlocal seen, exceeded
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > MAX_BODY:  # a body without Content-Length: stop reading, answer 413
+            if seen > limit:  # a body without Content-Length: stop reading, answer 413
                 exceeded = True
                 return {"type": "http.request", "body": b"", "more_body": False}
             return message
@@ -108,7 +118,7 @@ class BodyLimit:
             if exceeded:
                 if not replaced:
                     replaced = True
-                    await _too_large(send)
+                    await _too_large(send, limit)
                 return
             await send(message)
 
@@ -118,8 +128,9 @@ class BodyLimit:
 _CONTROL_IN_PATH = re.compile(r"[\x00-\x1f\x7f]")
 
 
-async def _too_large(send: Send) -> None:
-    await _refuse(send, 413, f"Requête trop volumineuse (au plus {MAX_BODY // 1024} Kio).")
+async def _too_large(send: Send, limit: int = MAX_BODY) -> None:
+    size = f"{limit // (1024 * 1024)} Mio" if limit >= 1024 * 1024 else f"{limit // 1024} Kio"
+    await _refuse(send, 413, f"Requête trop volumineuse (au plus {size}).")
 
 
 async def _refuse(send: Send, status: int, detail: str) -> None:
@@ -202,6 +213,7 @@ def create_app(hub: Hub) -> FastAPI:
     def version() -> dict[str, str]:
         return {"version": getattr(orient, "__version__", VERSION)}
 
+    app.include_router(routes_import.router)
     app.include_router(routes_dossiers.router)
     app.include_router(routes_referrals.router)
     app.include_router(routes_feed.router)
