@@ -55,7 +55,8 @@ _OTHER_HEADINGS = (r"examen(?:\s+clinique)?|histoire\s+de\s+la\s+maladie|hdm|mod
                    r"contexte(?:\s+social)?|biologie|imagerie|examens?\s+compl[ée]mentaires?|"
                    r"conclusion|conduite\s+[àa]\s+tenir|cat|constantes|signes\s+vitaux|"
                    r"param[èe]tres|projet|demande|bilan|cordialement|bien\s+confraternellement|"
-                   r"confraternellement|identit[ée]|patient|patiente|[àa]\s+l['’]\s*examen")
+                   r"confraternellement|identit[ée]|patient|patiente|[àa]\s+l['’]\s*examen|"
+                   r"(?:code\s+)?(?:cim|icd)\s*-?\s*10")
 _BULLET = re.compile(r"^\s*(?:[-–—•*·▪►>]+|\d{1,2}[.)])\s*")
 
 
