@@ -17,6 +17,7 @@ the cell back to the matrix), and the report lists them.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ from api_helpers import (
     make_env,
     make_roles,
 )
+
+from orient.assistant.importing import example_bundle
 
 REQUESTERS = ("owner", "sec_deleg", "sec_medical", "sec_send")  # act for the owner's dossiers
 STRANGERS = ("other_doctor", "sec_none")  # doctor/secretary who must not even see them
@@ -215,6 +218,9 @@ ROWS: list[Row] = [
     Row("GET", "/dossiers", expect(FILLERS)),
     Row("POST", "/dossiers", expect(REQUESTERS + ("other_doctor",), ok_status=201),
         lambda w, c: {"json": {}}),
+    # a new dossier from a document (the body is the Bundle itself)
+    Row("POST", "/dossiers/import", expect(REQUESTERS + ("other_doctor",), ok_status=201),
+        lambda w, c: {"json": json.loads(example_bundle())}),
     Row("GET", "/dossiers/{dossier_id}", expect(REQUESTERS, hidden=STRANGERS), d1),
     Row("POST", "/dossiers/{dossier_id}/answer", expect(REQUESTERS, hidden=STRANGERS),
         d0_versioned({"text": "Toulouse"})),
