@@ -118,6 +118,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
     except replay.ScenarioError as exc:
         sys.stderr.write(f"orient replay : scénario inutilisable : {exc}\n")
         return EXIT_USAGE
+    if scenario.imported is not None and args.dossier:
+        sys.stderr.write("orient replay : scénario inutilisable : « import » crée un nouveau dossier ; "
+                         "il ne se combine pas avec --dossier.\n")
+        return EXIT_USAGE
     if args.hub:
         if not args.token:
             sys.stderr.write("orient replay : --hub demande aussi --token.\n")
