@@ -134,6 +134,13 @@ class HubClient:
     async def me(self) -> Any:
         return await self.call("GET", "/me")
 
+    async def profile(self) -> Any:
+        """The doctor's profile (callback phone, MSSanté) offered on each new dossier."""
+        return await self.call("GET", "/me/profile")
+
+    async def set_profile(self, callback_phone: str | None, mssante: str | None) -> Any:
+        return await self.call("PUT", "/me/profile", json={"callback_phone": callback_phone, "mssante": mssante})
+
     async def create_dossier(self, doctor_rpps: str | None = None) -> Any:
         return await self.call("POST", "/dossiers", json={"doctor_rpps": doctor_rpps})
 

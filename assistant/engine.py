@@ -8,7 +8,7 @@ the events to record; the caller persists both before showing the next question.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -28,12 +28,14 @@ from orient.models.fields import (
     Warning,
     expected_text,
     read_answer,
+    read_value,
     refusal_message,
 )
 from orient.models.lifecycle import DossierStatus, dossier_path
 from orient.models.provenance import (
     ASK,
     CONFIRM,
+    PROFILE,
     TYPED,
     Pending,
     Proposal,
@@ -55,6 +57,8 @@ class Lookups:
     icd10: Icd10Lookup | None = None
     # (dossier id, identity traits) -> ids of other open dossiers with the same traits
     duplicates: DuplicateFinder = lambda _id, _traits: []
+    # the owning doctor's RPPS -> their profile as answers (field id -> stored value)
+    profile: Callable[[str], Mapping[str, Any]] = lambda _rpps: {}
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,12 @@ class Question:
     suggestions: tuple[tuple[str, str], ...] = ()  # (code, label) proposed, chosen by number
     # a confirmation question (field CONFIRM_SPEC): the pending values, by section, numbered
     confirm: tuple[ConfirmItem, ...] = ()
+    prompt: str = ""  # the question's own wording, when it is not the field's
+    about: FieldSpec | None = None  # the dossier field a question on the profile is about
+
+    @property
+    def text(self) -> str:
+        return self.prompt or self.field.question
 
     @property
     def id(self) -> str:
@@ -95,7 +105,9 @@ class Question:
 
     @property
     def section(self) -> str:
-        return self.confirm[0].field.section if self.confirm else self.field.section
+        if self.confirm:
+            return self.confirm[0].field.section
+        return self.about.section if self.about else self.field.section
 
 
 @dataclass
@@ -109,6 +121,8 @@ class Outcome:
     duplicates: list[str] = field(default_factory=list)
     next: Question | None = None
     refused: list[Refused] = field(default_factory=list)  # proposed values their rule refused
+    # the doctor's profile to update (field id -> value): the caller stores it
+    profile_updates: dict[str, Any] = field(default_factory=dict)
 
 
 # The confirmation question: not a field of the dossier; its id names it in the audit and replay.
@@ -120,6 +134,14 @@ CONFIRM_SPEC = FieldSpec(
     "autres étant acceptées ; « non » les écarte toutes.",
     "Aucune valeur qui ne vient pas de votre clavier (profil, import, courrier) ni aucune valeur "
     "lue dans une réponse qui en donne plusieurs n'est enregistrée sans votre confirmation.",
+)
+# Whether a typed answer that differs from the doctor's profile should replace it there.
+PROFILE_FIELD = "dossier.profile"
+PROFILE_SPEC = FieldSpec(
+    PROFILE_FIELD, "Mise à jour du profil", FieldType.BOOL, Req.O, Fill.SECRETARY,
+    "Enregistrer cette valeur dans le profil du médecin ? (oui/non ; Entrée : non)",
+    "Le profil du médecin (téléphone de rappel, MSSanté) est proposé sur chaque nouveau dossier ; "
+    "« non » garde le profil tel quel et ne change que ce dossier.",
 )
 _YES = {"", "oui", "o", "yes", "y", "ok"}
 _NO = {"non", "n", "no"}
@@ -210,8 +232,14 @@ class Engine:
                 if p.field in self.dialog.by_id and self.can_fill(actor, self.dialog.field(p.field))]
         for p in mine:
             spec = self.dialog.field(p.field)
-            if p.step != CONFIRM and spec.applies(state.answers):
+            if p.step == ASK and spec.applies(state.answers):
                 return self._question(spec, state, changing=state.has(spec.id))
+            if p.step == PROFILE:
+                return Question(PROFILE_SPEC, about=spec, prompt=(
+                    f"Vous avez saisi « {spec.display(p.value)} » pour « {spec.label} » : "
+                    f"l'enregistrer dans le profil du médecin, à la place de "
+                    f"« {spec.display(self.lookups.profile(state.owner_rpps).get(spec.id))} », pour "
+                    "les prochains dossiers ? (oui/non ; Entrée : non)"))
         items = self._confirm_items(state, [p for p in mine if p.step == CONFIRM])
         return Question(CONFIRM_SPEC, confirm=items) if items else None
 
@@ -253,6 +281,8 @@ class Engine:
         text = typed if isinstance(typed, str) else str(typed)
         if question.confirm:
             return self._confirm(state, actor, question, text)
+        if question.id == PROFILE_FIELD:
+            return self._profile_answer(state, actor, text)
         spec = question.field
         if not text.strip():
             if spec.required(state.answers):
@@ -366,6 +396,12 @@ class Engine:
         new.pending = [p for p in new.pending if p.field != spec.id]
         kind = "answer_changed" if had and previous != value else "answer_accepted"
         out.events.append(Event(kind, spec.id, value, detail=source.detail()))
+        if spec.id in self.dialog.profile_fields and source == TYPED:
+            known = self.lookups.profile(new.owner_rpps).get(spec.id)
+            if not known:  # asked once per account: kept for the next dossiers
+                out.profile_updates[spec.id] = value
+            elif known != value:  # a correction: the person says whether the profile changes
+                new.pending.append(Pending(spec.id, str(value), value, Source.TYPED, step=PROFILE))
         if kind == "answer_changed":  # a confirmation of the former value no longer holds
             for other in self.dialog.fields:
                 if spec.id in other.retract:
@@ -453,6 +489,25 @@ class Engine:
             new.pending = [q for q in new.pending if q.field != spec.id]
             new.pending.append(Pending(spec.id, text, value, p.source, p.origin))
             out.events.append(Event("answer_proposed", spec.id, value, detail=source.detail()))
+        out.next = self.next_question(new, actor)
+        return out
+
+    def _profile_answer(self, state: DossierState, actor: Actor, text: str) -> Outcome:
+        """`oui`: the value just typed replaces the doctor's profile one; `non` or Enter: the
+        profile stays as it is."""
+        entry = next(p for p in state.pending if p.step == PROFILE
+                     and self.can_fill(actor, self.dialog.field(p.field)))
+        try:
+            yes = bool(text.strip()) and read_value(PROFILE_SPEC, text)
+        except ReadError as err:
+            return self._refuse_input(state, PROFILE_SPEC, text, err)
+        new = state.copy()
+        new.pending = [p for p in new.pending if p is not entry and p != entry]
+        out = Outcome(True, new)
+        if yes:
+            out.profile_updates[entry.field] = entry.value
+        out.events.append(Event("profile_update_accepted" if yes else "profile_update_declined",
+                                entry.field, entry.value))
         out.next = self.next_question(new, actor)
         return out
 
@@ -705,6 +760,8 @@ class Engine:
 __all__ = [
     "CONFIRM_FIELD",
     "CONFIRM_SPEC",
+    "PROFILE_FIELD",
+    "PROFILE_SPEC",
     "ConfirmItem",
     "Engine",
     "Event",

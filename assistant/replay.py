@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import Session
 
 from orient.assistant.client import HubClient, HubError
-from orient.assistant.engine import CONFIRM_FIELD
+from orient.assistant.engine import CONFIRM_FIELD, PROFILE_FIELD
 from orient.assistant.service import DossierService
 from orient.assistant.store import accounts
 from orient.dialogs.hnp import HNP
@@ -73,7 +73,7 @@ def parse_scenario(data: Any, base: Path | None = None) -> Scenario:
     answers = data.get("answers", {})
     if not isinstance(answers, dict):
         raise ScenarioError("« answers » doit être un objet : identifiant de champ → liste de saisies.")
-    bad_ids = sorted(k for k in answers if k not in HNP.by_id and k != CONFIRM_FIELD)
+    bad_ids = sorted(k for k in answers if k not in HNP.by_id and k not in (CONFIRM_FIELD, PROFILE_FIELD))
     if bad_ids:
         raise ScenarioError(f"identifiant(s) de champ inconnu(s) dans « answers » : {', '.join(bad_ids)}.")
     for field_id, inputs in answers.items():

@@ -28,7 +28,7 @@ from orient.assistant.engine import (
     ReviewSection,
     SectionProgress,
 )
-from orient.assistant.store import accounts, audit, dossiers
+from orient.assistant.store import accounts, audit, dossiers, profiles
 from orient.assistant.store import directory as directory_store
 from orient.assistant.store import referrals as referrals_store
 from orient.assistant.store.tables import ReferralRow
@@ -38,7 +38,7 @@ from orient.dialogs.hnp_rules import age_on
 from orient.models.dossier import DossierState
 from orient.models.fields import Warning
 from orient.models.lifecycle import DOSSIER_STATUS_FR, DossierStatus
-from orient.models.provenance import Proposal, Refused
+from orient.models.provenance import Proposal, Refused, Source
 from orient.models.users import Actor, Role, Scope
 
 try:
@@ -112,8 +112,18 @@ class DossierService:
         return self.clock().astimezone(UTC)
 
     def _engine(self, session: Session) -> Engine:
-        lookups = replace(self.lookups, duplicates=lambda i, t: dossiers.find_duplicates(session, i, t))
+        lookups = replace(self.lookups, duplicates=lambda i, t: dossiers.find_duplicates(session, i, t),
+                          profile=lambda rpps: profiles.get(session, rpps))
         return Engine(self.dialog, lookups)
+
+    def _keep_profile(self, session: Session, actor: Actor, state: DossierState, out: Outcome,
+                      now: datetime) -> list[Event]:
+        """Store what the engine says belongs in the doctor's profile (audited)."""
+        if not out.profile_updates:
+            return []
+        profiles.update(session, state.owner_rpps, out.profile_updates, by=actor.user_id, now=now)
+        return [Event("profile_updated", f, v, detail=f"profil du médecin {state.owner_rpps}")
+                for f, v in out.profile_updates.items()]
 
     def _records(self, actor: Actor, dossier_id: str, events: list[Event]) -> list[audit.AuditRecord]:
         return [
@@ -165,7 +175,12 @@ class DossierService:
         with Session(self.db) as session:
             engine = self._engine(session)
             out = engine.new_dossier(str(uuid4()), owner, accounts.doctor_name(session, owner))
-            proposed = engine.propose(out.state, actor, proposals) if proposals else None
+            # the doctor's profile, offered for confirmation (never taken silently), then the
+            # values of a document (an import, a letter): one confirmation for all
+            offered = [Proposal(f, str(v), Source.PROFILE, "profil") for f, v in profiles.get(session, owner).items()
+                       if f in self.dialog.profile_fields]
+            offered += proposals or []
+            proposed = engine.propose(out.state, actor, offered) if offered else None
             state = proposed.state if proposed else out.state
             question = engine.next_question(state, actor)
             now = self._now()
@@ -214,6 +229,7 @@ class DossierService:
             if out.ok:
                 dossiers.save(session, out.state, out.changed, actor_id=actor.user_id,
                               base_version=state.version, now=now)
+                events += self._keep_profile(session, actor, out.state, out, now)
                 events += self._asked(out.next)
             audit.append(session, self._records(actor, dossier_id, events), at=now)
             session.commit()

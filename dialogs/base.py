@@ -38,6 +38,8 @@ class Dialog:
     sign_obstacle: Callable[[Answers], str | None] = lambda _a: None
     # (field asked, typed text) -> the fields that one answer fills, or None (an ordinary answer)
     split_answer: Callable[[str, str], Split | None] = lambda _f, _t: None
+    # fields kept in the doctor's profile, offered on each new dossier
+    profile_fields: tuple[str, ...] = ()
     by_id: dict[str, FieldSpec] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

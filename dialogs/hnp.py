@@ -495,6 +495,7 @@ HNP = Dialog(
     blocked_reason=blocked_reason,
     sign_obstacle=rules.sign_obstacle,
     split_answer=hnp_vitals.split,
+    profile_fields=("requester.callback_phone", "requester.mssante"),
 )
 
 

@@ -218,6 +218,9 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(routes_referrals.router)
     app.include_router(routes_feed.router)
     app.include_router(routes_admin.router)
+    from orient.assistant.hub import routes_profile
+
+    app.include_router(routes_profile.router)
     app.add_middleware(BodyLimit)
     app.add_middleware(AccessLog)
     return app

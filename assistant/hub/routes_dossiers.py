@@ -43,7 +43,7 @@ def question_out(hub: Hub, q: Question | None) -> s.QuestionOut | None:
     dialog = hub.service.dialog
     return s.QuestionOut(
         field=spec.id, label=spec.label, section=q.section,
-        section_title=dialog.section_title(q.section), question=spec.question, why=spec.why,
+        section_title=dialog.section_title(q.section), question=q.text, why=spec.why,
         type=spec.type.value, required=q.required, options=list(spec.options), current=q.current,
         current_display=None if q.current is None else display(hub, spec.id, q.current, spec.display(q.current)),
         changing=q.changing, suggestions=list(q.suggestions),

@@ -50,6 +50,18 @@ class UserRow(SQLModel, table=True):
     created_at: datetime
 
 
+class DoctorProfileRow(SQLModel, table=True):
+    """What a doctor's dossiers start from: offered on each new dossier, confirmed with Enter."""
+
+    __tablename__ = "doctor_profile"
+
+    rpps: str = Field(primary_key=True)
+    callback_phone: str | None = None  # E.164, as requester.callback_phone stores it
+    mssante: str | None = None
+    updated_at: datetime
+    updated_by: str
+
+
 class DelegationRow(SQLModel, table=True):
     __tablename__ = "delegation"
 
