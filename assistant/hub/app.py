@@ -22,15 +22,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import orient
-from orient.assistant.hub import (
-    routes_admin,
-    routes_dossiers,
-    routes_feed,
-    routes_import,
-    routes_referrals,
-)
+from orient.assistant.hub import routes_admin, routes_dossiers, routes_feed, routes_referrals
 from orient.assistant.hub.access import BadRequest, Conflict, Forbidden, Hub, json_error
 from orient.assistant.hub.auth import AuthError
+from orient.assistant.hub.imports import IMPORT_PATH
 from orient.assistant.importing import MAX_BUNDLE_BYTES
 from orient.assistant.service import SendError
 from orient.assistant.store.accounts import AccessError
@@ -41,7 +36,7 @@ __all__ = ["Hub", "create_app"]
 
 MAX_BODY = 64 * 1024
 # A document sent to be imported (a practice software's FHIR export) is larger than a request.
-BODY_LIMITS = {routes_import.IMPORT_PATH: MAX_BUNDLE_BYTES}
+BODY_LIMITS = {IMPORT_PATH: MAX_BUNDLE_BYTES}
 VERSION = "0.1.0"
 
 
@@ -213,7 +208,6 @@ def create_app(hub: Hub) -> FastAPI:
     def version() -> dict[str, str]:
         return {"version": getattr(orient, "__version__", VERSION)}
 
-    app.include_router(routes_import.router)
     app.include_router(routes_dossiers.router)
     app.include_router(routes_referrals.router)
     app.include_router(routes_feed.router)

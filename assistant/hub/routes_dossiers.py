@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import select
 
 from orient.assistant.engine import Question
+from orient.assistant.hub import imports
 from orient.assistant.hub import schemas as s
 from orient.assistant.hub.access import (
     Conflict,
@@ -90,6 +92,27 @@ def create(body: s.NewDossier, request: Request, who: Principal = Depends(FILLER
     except accounts.AccessError as exc:  # nothing to hide here: she has no such delegation
         raise Forbidden(str(exc)) from None
     return model_response(step_out(hub, hub.service.create(actor)), status_code=201)
+
+
+@router.post("/import", status_code=201, response_model=imports.ImportOut,
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/fhir+json": {"schema": {"type": "object"}},
+                 "text/plain": {"schema": {"type": "string"}}}}})
+async def import_new(request: Request,
+                     kind: Literal["fhir", "letter"] = Query("fhir", description="fhir: a FHIR R4 "
+                                                             "Bundle; letter: a pasted letter"),
+                     doctor_rpps: str | None = Query(None, max_length=11),
+                     who: Principal = Depends(FILLERS)) -> Response:
+    """A new dossier from a document sent as the body (a FHIR R4 Bundle in JSON, or the text of
+    a letter); the values found wait for the person's confirmation (hub/imports.py)."""
+    hub = hub_of(request)
+    body = await request.body()
+    try:
+        actor = actor_of(hub, who, doctor_rpps)
+    except accounts.AccessError as exc:
+        raise Forbidden(str(exc)) from None
+    out = await anyio.to_thread.run_sync(imports.import_document, hub, actor, kind, body, step_out)
+    return model_response(out, status_code=201)
 
 
 @router.get("", response_model=list[s.DossierSummary])

@@ -1,40 +1,27 @@
-"""A new dossier from a document: a FHIR R4 Bundle exported by the practice software, or a
-pasted letter. The document is the request's body, as is: its SHA-256 (the origin recorded with
-every value it gave) is that of the bytes the person chose. Nothing is saved when the document
-is refused (422, 413 when too big); otherwise the dossier is created with the values proposed,
-and its first question asks their confirmation."""
+"""A new dossier from a document (POST /dossiers/import, served by routes_dossiers): a FHIR R4
+Bundle exported by the practice software, or a pasted letter. The document is the request's body,
+as is: its SHA-256 (the origin recorded with every value it gave) is that of the bytes the person
+chose. Nothing is saved when the document is refused (422, 413 when too big); otherwise the
+dossier is created with the values proposed, and its first question asks their confirmation.
+
+Not a route module: it imports no route (the route passes the step's output builder)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable
 
-import anyio.to_thread
-from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from orient.assistant.hub import schemas as s
-from orient.assistant.hub.access import (
-    BadRequest,
-    Forbidden,
-    Hub,
-    actor_of,
-    hub_of,
-    model_response,
-    require,
-    shows_medical,
-)
-from orient.assistant.hub.auth import Principal
-from orient.assistant.hub.routes_dossiers import step_out
+from orient.assistant.hub.access import BadRequest, Hub, shows_medical
 from orient.assistant.importing import ImportRefused, ImportResult
 from orient.assistant.importing.fhir import read_bundle
 from orient.assistant.importing.letter import read_letter
-from orient.assistant.store import accounts
+from orient.assistant.service import Step
 from orient.models.fields import Fill
 from orient.models.provenance import Proposal, Source
 from orient.models.users import Actor, Role
 
-router = APIRouter(prefix="/dossiers", tags=["dossiers"])
-FILLERS = require(Role.DOCTOR, Role.SECRETARY)
 IMPORT_PATH = "/dossiers/import"
 
 
@@ -61,7 +48,8 @@ def _read(hub: Hub, kind: str, body: bytes, actor: Actor) -> ImportResult:
     return read_letter(text, icd10=hub.service.lookups.icd10)
 
 
-def import_document(hub: Hub, actor: Actor, kind: str, body: bytes) -> ImportOut:
+def import_document(hub: Hub, actor: Actor, kind: str, body: bytes,
+                    step_out: Callable[[Hub, Step], s.StepOut]) -> ImportOut:
     """Read the document, then create the dossier with its values proposed (one transaction)."""
     try:
         found = _read(hub, kind, body, actor)
@@ -80,24 +68,3 @@ def import_document(hub: Hub, actor: Actor, kind: str, body: bytes) -> ImportOut
     proposals = [Proposal(v.field, v.text, source, found.origin) for v in shown.values]
     step = hub.service.create(actor, proposals)
     return ImportOut(step=step_out(hub, step), origin=found.origin, notes=notes)
-
-
-@router.post("/import", status_code=201, response_model=ImportOut,
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/fhir+json": {"schema": {"type": "object"}},
-                 "text/plain": {"schema": {"type": "string"}}}}})
-async def import_new(request: Request,
-                     kind: Literal["fhir", "letter"] = Query("fhir", description="fhir: a FHIR R4 "
-                                                             "Bundle; letter: a pasted letter"),
-                     doctor_rpps: str | None = Query(None, max_length=11),
-                     who: Principal = Depends(FILLERS)) -> Response:
-    """A new dossier from a document sent as the body (a FHIR R4 Bundle in JSON, or the text of
-    a letter); the values found wait for the person's confirmation."""
-    hub = hub_of(request)
-    body = await request.body()
-    try:
-        actor = actor_of(hub, who, doctor_rpps)
-    except accounts.AccessError as exc:
-        raise Forbidden(str(exc)) from None
-    out = await anyio.to_thread.run_sync(import_document, hub, actor, kind, body)
-    return model_response(out, status_code=201)
