@@ -29,6 +29,7 @@ class ImportOut(BaseModel):
     step: s.StepOut  # the new dossier; its question lists the values to confirm
     origin: str  # "sha256:<hex>" of the document
     notes: list[str]  # French remarks: what was left out, what to check
+    proposed: int  # values read and proposed (those their rule refused are in step.refused)
 
 
 def _fillable(hub: Hub, actor: Actor) -> set[str] | None:
@@ -67,4 +68,5 @@ def import_document(hub: Hub, actor: Actor, kind: str, body: bytes,
     source = Source.IMPORT if found.kind == "import" else Source.LETTER
     proposals = [Proposal(v.field, v.text, source, found.origin) for v in shown.values]
     step = hub.service.create(actor, proposals)
-    return ImportOut(step=step_out(hub, step), origin=found.origin, notes=notes)
+    return ImportOut(step=step_out(hub, step), origin=found.origin, notes=notes,
+                     proposed=len(proposals))

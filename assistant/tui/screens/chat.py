@@ -15,6 +15,7 @@ from textual.widgets import Footer, Header, Input, Markdown, OptionList, Selecti
 from textual.widgets.option_list import Option
 
 from orient.assistant.errors import HubError, HubUnavailable
+from orient.assistant.tui.formatting import confirm_lines, imported_intro
 from orient.dialogs.hnp import HNP, patient_label
 from orient.models.lifecycle import DOSSIER_STATUS_FR, DossierStatus
 
@@ -69,9 +70,11 @@ class ChatScreen(Screen[None]):
         "sign": (DossierStatus.READY, DossierStatus.SIGNED, DossierStatus.BLOCKED),
     }
 
-    def __init__(self, dossier_id: str | None = None) -> None:
+    def __init__(self, dossier_id: str | None = None, imported: dict[str, Any] | None = None) -> None:
+        """`imported`: the hub's answer to an import (a new dossier from a document)."""
         super().__init__()
-        self.dossier_id = dossier_id
+        self.imported = imported
+        self.dossier_id = imported["step"]["dossier_id"] if imported else dossier_id
         self.version = 0
         self.status = DossierStatus.DRAFT.value
         self.question: dict[str, Any] | None = None
@@ -105,7 +108,11 @@ class ChatScreen(Screen[None]):
     async def start(self) -> None:
         client = self.orient.client
         try:
-            if self.dossier_id is None:
+            if self.imported is not None:
+                for text, kind in imported_intro(self.imported):
+                    self.say(text, kind)
+                self.show_step(self.imported["step"])
+            elif self.dossier_id is None:
                 step = await client.create_dossier()
                 self.dossier_id = step["dossier_id"]
                 self.say(f"Nouveau dossier ({HNP.title}). Je vous pose les questions une à une ; "
@@ -198,6 +205,8 @@ class ChatScreen(Screen[None]):
             self.refresh_bindings()  # F7/F8 depend on it (only then: it rebuilds the footer)
         for warning in step.get("warnings", []):
             self.say(f"⚠ {warning['message']}", "warning")
+        for refused in step.get("refused", []):  # proposed values their rule refused: asked later
+            self.say(f"⚠ Valeur non reprise : {refused['message']}", "warning")
         if step.get("progress"):
             parts = [f"{SHORT.get(p['section'], p['title'])} {p['answered']}/{p['total']}"
                      + (" ✓" if p["answered"] >= p["total"] else "") for p in step["progress"]]
@@ -236,6 +245,8 @@ class ChatScreen(Screen[None]):
         if q.get("suggestions"):
             lines.append("Codes proposés d'après l'hypothèse :")
             lines += [f"  {i}. {code} — {label}" for i, (code, label) in enumerate(q["suggestions"], 1)]
+        if q.get("confirm"):
+            lines += confirm_lines(q["confirm"])
         if q.get("current") not in (None, ""):
             lines.append(f"Réponse actuelle : {q.get('current_display') or q['current']}")
         if not q["required"] and "facultatif" not in q["question"]:
