@@ -36,7 +36,6 @@ import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 CASE = json.loads((ROOT / "benchmarks" / "effort_case.json").read_text(encoding="utf-8"))
