@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from orient.assistant.hub.app import BadRequest, hub_of, require
+from orient.assistant.hub.access import BadRequest, hub_of, require
 from orient.assistant.hub.auth import Principal
 from orient.assistant.hub.schemas import Strict
 from orient.assistant.store import audit, profiles
