@@ -70,6 +70,7 @@ class Step:
     progress: list[SectionProgress] = field(default_factory=list)
     recorded: tuple[str, Any] | None = None  # (field, value) of the answer just accepted
     refused: list[Refused] = field(default_factory=list)  # proposed values refused by their rule
+    also_recorded: list[tuple[str, Any]] = field(default_factory=list)  # one answer, several fields
 
 
 class SendError(ValueError):
@@ -159,6 +160,8 @@ class DossierService:
                            if e.kind in ("answer_accepted", "answer_changed") and e.field in state.answers),
                           None),
             refused=list(out.refused) if out else [],
+            also_recorded=[(e.field, state.answers[e.field]) for e in (out.events if out and out.ok else [])
+                           if e.kind in ("answer_accepted", "answer_changed") and e.field in state.answers][1:],
         )
 
     def _asked(self, question: Question | None) -> list[Event]:

@@ -42,10 +42,15 @@ _HTML = _environment(autoescape=True)
 
 
 def render_review(sections: list[dict[str, Any]], status: str, blocked_reason: str | None) -> str:
+    from orient.models.provenance import SOURCE_FR, Source
+
+    sources = {s.value: label for s, label in SOURCE_FR.items() if s != Source.TYPED}
     return _MARKDOWN.get_template("review.md.j2").render(
         sections=sections,
         status_fr=DOSSIER_STATUS_FR[DossierStatus(status)],
         blocked_reason=blocked_reason,
+        sources=sources,  # answers not typed get a discreet mark: where they came from
+        marked=any(i.get("source") in sources for s in sections for i in s.get("items", [])),
     )
 
 

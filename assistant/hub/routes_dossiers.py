@@ -65,7 +65,10 @@ def step_out(hub: Hub, step: Step) -> s.StepOut:
         duplicates=step.duplicates, blocked_reason=step.blocked_reason, missing=step.missing,
         progress=[s.ProgressOut(section=p.section, title=p.title, answered=p.answered, total=p.total)
                   for p in step.progress],
-        recorded=None if step.recorded is None else _recorded(hub, *step.recorded),
+        recorded=None if step.recorded is None else (
+            _recorded(hub, *step.recorded) if not step.also_recorded else " · ".join(
+                f"{hub.service.dialog.field(f).label} : {_recorded(hub, f, v)}"
+                for f, v in [step.recorded, *step.also_recorded])),
         refused=[s.RefusedOut(field=r.field, text=r.text, message=r.message) for r in step.refused],
     )
 

@@ -47,32 +47,6 @@ def answer_text(r: dict[str, Any]) -> str:
     return ""
 
 
-def confirm_lines(items: list[dict[str, Any]]) -> list[str]:
-    """The values waiting for confirmation, by section, numbered as the answer takes them; where
-    they come from once when they share it, else on each line."""
-    from orient.models.provenance import SOURCE_FR, Source
-
-    def source(item: dict[str, Any]) -> str:
-        try:
-            return SOURCE_FR[Source(item["source"])]
-        except (KeyError, ValueError):
-            return str(item.get("source") or "")
-
-    sources = {source(i) for i in items}
-    shared = len(sources) == 1
-    lines = [f"Valeurs à confirmer (source : {next(iter(sources))}) :" if shared else "Valeurs à confirmer :"]
-    section = None
-    for item in items:
-        if item["section_title"] != section:
-            section = item["section_title"]
-            lines.append(section)
-        line = f"  {item['number']}. {item['label']} : {item['display']}"
-        if item.get("current_display"):
-            line += f" (actuellement : {item['current_display']})"
-        lines.append(line if shared else f"{line} ({source(item)})")
-    return lines
-
-
 def imported_intro(imported: dict[str, Any]) -> list[tuple[str, str]]:
     """What the chat says first about a dossier made from a document: where from, its
     fingerprint, and the reader's notes."""

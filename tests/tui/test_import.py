@@ -84,9 +84,9 @@ def test_a_fhir_file_is_read_listed_and_confirmed_by_keys(tmp_path: Path) -> Non
             await type_and_enter(pilot, "aucun")
             assert chat_screen.question["field"] == "dossier.confirm"
             listing = bubble_texts(chat_screen, "assistant")[-1]
-            assert "Valeurs à confirmer (source : import)" in listing
-            assert "Identité du patient\n  1. Nom de naissance : BERTRAND" in listing
-            assert "Allergies connues : Amoxicilline (urticaire généralisée)" in listing
+            assert listing.startswith("Valeurs à confirmer :")
+            assert "Identité du patient\n  1. Nom de naissance : BERTRAND (import)" in listing
+            assert "Allergies connues : Amoxicilline (urticaire généralisée) (import)" in listing
             view = await app.client.dossier(chat_screen.dossier_id)
             assert "patient.birth_name" not in view["answers"]  # nothing counts yet
 
@@ -134,8 +134,9 @@ def test_a_pasted_letter_and_one_with_nothing_recognisable(tmp_path: Path) -> No
             await wait_until(pilot, lambda: chat_screen.question is not None, what="the first question")
             await type_and_enter(pilot, "aucun")
             listing = bubble_texts(chat(pilot), "assistant")[-1]
-            assert "Valeurs à confirmer (source : courrier)" in listing
-            assert "Motif de la demande d'hospitalisation : pneumopathie chez une patiente fragile" in listing
+            assert listing.startswith("Valeurs à confirmer :")
+            assert ("Motif de la demande d'hospitalisation : pneumopathie chez une patiente fragile "
+                    "(courrier)") in listing
 
     run(scenario())
 
