@@ -15,7 +15,8 @@ from orient.assistant.tui.screens.base import OrientScreen
 class HomeScreen(OrientScreen):
     BINDINGS = [
         Binding("n", "new", "Nouveau dossier", id="home.new", tooltip="Commencer une demande"),
-        Binding("f", "import_document", "Importer", id="home.import",
+        # shown in the menu, not in the footer (which must hold Escape at 80 columns)
+        Binding("f", "import_document", "Importer", id="home.import", show=False,
                 tooltip="Nouveau dossier depuis un export du logiciel de cabinet ou une lettre"),
         Binding("r", "resume", "Reprendre", id="home.resume", tooltip="Reprendre un dossier"),
         Binding("d", "dashboard", "Tableau de bord", id="home.dashboard", tooltip="Suivre les demandes"),

@@ -106,6 +106,7 @@ class ImportScreen(OrientScreen):
         if kind == "fhir" and self.kiosk:
             self.send(example_bundle(), "fhir", EXAMPLE_LABEL)
             return
+        self.query_one("#sources").display = False  # chosen: room for the text (80x24)
         self.query_one("#path").display = kind == "fhir"
         self.query_one("#letter-text").display = self.query_one("#letter-go").display = kind == "letter"
         self.query_one("#path" if kind == "fhir" else "#letter-text").focus()
