@@ -255,7 +255,9 @@ class Engine:
 
     def _question(self, spec: FieldSpec, state: DossierState, changing: bool = False) -> Question:
         suggestions: tuple[tuple[str, str], ...] = ()
-        if spec.suggest_from and self.lookups.icd10 is not None:
+        if spec.suggest is not None and self.lookups.icd10 is not None:
+            suggestions = tuple(spec.suggest(self._context(state)))
+        elif spec.suggest_from and self.lookups.icd10 is not None:
             words = state.answers.get(spec.suggest_from) or ""
             suggestions = tuple(self.lookups.icd10.propose(words)) if words else ()
         return Question(spec, state.answers.get(spec.id) if changing else None, changing,
@@ -292,12 +294,7 @@ class Engine:
         split = self.dialog.split_answer(spec.id, text)
         if split is not None:
             return self._answer_several(state, actor, spec, text, split)
-        ctx = RuleContext(
-            answers=state.answers,
-            today=self._today(),
-            communes=self.lookups.communes,
-            icd10=self.lookups.icd10,
-        )
+        ctx = self._context(state)
         try:
             value, warnings = read_answer(spec, text, ctx)
         except ReadError as err:
@@ -437,7 +434,9 @@ class Engine:
             out.events.append(Event("answer_removed", field_id, detail=why))
 
     # -- proposed values ------------------------------------------------------------------
-    def _context(self, answers: dict[str, Any]) -> RuleContext:
+    def _context(self, source: DossierState | Mapping[str, Any]) -> RuleContext:
+        """What a field rule may look at: a dossier's answers (or answers as they would be)."""
+        answers = source.answers if isinstance(source, DossierState) else source
         return RuleContext(answers=answers, today=self._today(), communes=self.lookups.communes,
                            icd10=self.lookups.icd10)
 

@@ -58,3 +58,8 @@ def imported_intro(imported: dict[str, Any]) -> list[tuple[str, str]]:
              f"journal (empreinte {origin.removeprefix('sha256:')[:12]}…). F1 pour l'aide.", "assistant")]
     said += [(f"ℹ {note}", "assistant") for note in imported.get("notes") or []]
     return said
+
+
+def km_fr(value: float) -> str:
+    """A distance the French way: 20,8 km."""
+    return f"{value:.1f}".replace(".", ",") + " km"
