@@ -44,7 +44,9 @@ def test_a_referral_from_an_imported_bundle_is_confirmed_signed_and_audited() ->
     assert dossier["patient.birth_name"] == "BERTRAND" and dossier["patient.identity_status"] == "qualifiee"
     assert dossier["medical.anticoagulation"] == "doac" and dossier["medical.oxygen"] == "2 L/min"
     assert dossier["medical.bp_systolic"] == 128 and dossier["medical.diagnosis_code"] == "J18.9"
-    assert len(asked) <= 21  # against 46 prompts typed by hand
+    # 28 values came from the file: not a question of the dossier's identity or medical history is asked
+    imported = {"patient.", "context.caregiver", "medical.history", "medical.treatments", "medical.allergies"}
+    assert not [f for f in asked if any(f.startswith(p) for p in imported)]
 
 
 def test_an_ins_with_a_wrong_key_is_refused_then_asked_and_typed() -> None:
