@@ -59,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--token", metavar="JETON", help=TOKEN_HELP)
     replay.add_argument("--token-file", metavar="FICHIER", help=TOKEN_FILE_HELP)
 
+    new = sub.add_parser("new", help="nouveau dossier, depuis un export du logiciel de cabinet ou une lettre")
+    new.add_argument("--from", dest="source", required=True,
+                     help="Bundle FHIR R4 exporté du logiciel de cabinet (.json), ou lettre (.txt)")
+    new.add_argument("--as", dest="role", choices=["doctor", "secretary"], default="doctor",
+                     help="utilisateur de démonstration du hub intégré (doctor par défaut)")
+
     serve = sub.add_parser("serve", help="lancer le hub HTTP (uvicorn)")
     serve.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (127.0.0.1 par défaut)")
     serve.add_argument("--port", default="8000", help="port (8000 par défaut)")
@@ -149,6 +155,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
         scenario = replay.load_scenario(args.scenario)
     except replay.ScenarioError as exc:
         sys.stderr.write(f"orient replay : scénario inutilisable : {exc}\n")
+        return EXIT_USAGE
+    if scenario.imported is not None and args.dossier:
+        sys.stderr.write("orient replay : scénario inutilisable : « import » crée un nouveau dossier ; "
+                         "il ne se combine pas avec --dossier.\n")
         return EXIT_USAGE
     if args.hub:
         token = _hub_token(args, "orient replay")
@@ -408,10 +418,48 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_directory(args)
     if args.command == "audit":
         return cmd_audit_verify(args)
+    if args.command == "new":
+        return cmd_new(args)
     return cmd_tui(args)
 
 
-def cmd_tui(args: argparse.Namespace) -> int:
+def cmd_new(args: argparse.Namespace) -> int:
+    """`orient new --from FILE`: the terminal assistant on a new dossier made from the file (a
+    FHIR Bundle, or a letter as .txt), whose values wait for confirmation in the chat. A file
+    that would be refused is refused here, before the screen opens: nothing is saved."""
+    from orient.assistant.importing import MAX_BUNDLE_BYTES, ImportRefused
+    from orient.assistant.importing.fhir import read_bundle
+    from orient.assistant.importing.letter import read_letter
+
+    path = Path(args.source).expanduser()
+    letter = path.suffix.casefold() in (".txt", ".text")
+    try:
+        if path.stat().st_size > MAX_BUNDLE_BYTES:
+            raise ImportRefused(f"Fichier trop volumineux : au plus {MAX_BUNDLE_BYTES // (1024 * 1024)} Mio. "
+                                "Rien n'a été importé.")
+        data = path.read_bytes()
+        if letter:
+            read_letter(data.decode("utf-8-sig"))
+        else:
+            read_bundle(data)
+    except OSError as exc:
+        sys.stderr.write(f"orient new : fichier illisible « {args.source} » : {exc.strerror}.\n")
+        return EXIT_USAGE
+    except UnicodeDecodeError:
+        sys.stderr.write(f"orient new : « {args.source} » n'est pas un texte UTF-8. Rien n'a été importé.\n")
+        return EXIT_USAGE
+    except ImportRefused as exc:
+        sys.stderr.write(f"orient new : « {args.source} » : {exc}\n")
+        return EXIT_USAGE
+    if letter:
+        start = ("import", {"letter": data.decode("utf-8-sig")})
+    else:
+        start = ("import", {"path": str(path)})
+    return cmd_tui(args, start=start, role=args.role)
+
+
+def cmd_tui(args: argparse.Namespace, start: tuple[str, dict[str, object]] | None = None,
+            role: str | None = None) -> int:
     """`orient`: the terminal assistant. Nothing is printed on stdout (textual-serve uses it)."""
     from orient.assistant.tui.app import OrientApp
 
@@ -422,14 +470,15 @@ def cmd_tui(args: argparse.Namespace) -> int:
         from orient.assistant.client import HubClient
         from orient.assistant.embedded import default_outbox_path
 
-        app = OrientApp(client=HubClient(base_url=args.hub, token=token, outbox=default_outbox_path()))
+        app = OrientApp(client=HubClient(base_url=args.hub, token=token, outbox=default_outbox_path()),
+                        start=start)
     else:
         def embedded():  # type: ignore[no-untyped-def]
             from orient.assistant.embedded import Embedded, default_outbox_path
 
             return Embedded(args.main_db, outbox=default_outbox_path())
 
-        app = OrientApp(embedded=embedded)
+        app = OrientApp(embedded=embedded, start=start, start_role=role)
     app.run()
     if app.return_code:
         return app.return_code

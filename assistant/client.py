@@ -134,6 +134,13 @@ class HubClient:
     async def me(self) -> Any:
         return await self.call("GET", "/me")
 
+    async def profile(self) -> Any:
+        """The doctor's profile (callback phone, MSSanté) offered on each new dossier."""
+        return await self.call("GET", "/me/profile")
+
+    async def set_profile(self, callback_phone: str | None, mssante: str | None) -> Any:
+        return await self.call("PUT", "/me/profile", json={"callback_phone": callback_phone, "mssante": mssante})
+
     async def create_dossier(self, doctor_rpps: str | None = None) -> Any:
         return await self.call("POST", "/dossiers", json={"doctor_rpps": doctor_rpps})
 
@@ -145,6 +152,22 @@ class HubClient:
 
     async def answer(self, dossier_id: str, text: str, version: int) -> Any:
         return await self.call("POST", f"/dossiers/{dossier_id}/answer", json={"text": text, "version": version})
+
+    async def propose(self, dossier_id: str, proposals: list[dict[str, Any]], base_version: int) -> Any:
+        """Offer values from outside the conversation (each {"field", "text", "source",
+        "origin"}); the answer is a step whose question asks their confirmation."""
+        return await self.call("POST", f"/dossiers/{dossier_id}/proposals",
+                               json={"proposals": proposals, "base_version": base_version})
+
+    async def import_dossier(self, content: bytes, kind: str = "fhir",
+                             doctor_rpps: str | None = None) -> Any:
+        """A new dossier from a document: a FHIR R4 Bundle (`fhir`, the file's bytes as they are)
+        or a letter (`letter`, UTF-8 text). The answer holds the step (its question lists the
+        values to confirm), the document's origin and French notes."""
+        params = {"kind": kind, **({"doctor_rpps": doctor_rpps} if doctor_rpps else {})}
+        mime = "application/fhir+json" if kind == "fhir" else "text/plain; charset=utf-8"
+        return await self.call("POST", "/dossiers/import", content=content, params=params,
+                               headers={"Content-Type": mime})
 
     async def back(self, dossier_id: str, version: int) -> Any:
         return await self.call("POST", f"/dossiers/{dossier_id}/back", json={"version": version})

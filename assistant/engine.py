@@ -8,17 +8,18 @@ the events to record; the caller persists both before showing the next question.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from orient.dialogs.base import Dialog
+from orient.dialogs.base import Dialog, Split
 from orient.models.dossier import DossierState, Signature
 from orient.models.fields import (
     FILL_FR,
     CommuneLookup,
     FieldSpec,
+    FieldType,
     Fill,
     Icd10Lookup,
     ReadError,
@@ -27,9 +28,21 @@ from orient.models.fields import (
     Warning,
     expected_text,
     read_answer,
+    read_value,
     refusal_message,
 )
 from orient.models.lifecycle import DossierStatus, dossier_path
+from orient.models.provenance import (
+    ASK,
+    CONFIRM,
+    PROFILE,
+    TYPED,
+    Pending,
+    Proposal,
+    Provenance,
+    Refused,
+    Source,
+)
 from orient.models.users import Actor, Role
 
 DuplicateFinder = Callable[[str, dict[str, Any]], list[str]]
@@ -47,6 +60,8 @@ class Lookups:
     icd10: Icd10Lookup | None = None
     # (dossier id, identity traits) -> ids of other open dossiers with the same traits
     duplicates: DuplicateFinder = lambda _id, _traits: []
+    # the owning doctor's RPPS -> their profile as answers (field id -> stored value)
+    profile: Callable[[str], Mapping[str, Any]] = lambda _rpps: {}
 
 
 @dataclass(frozen=True)
@@ -60,6 +75,18 @@ class Event:
 
 
 @dataclass(frozen=True)
+class ConfirmItem:
+    """One proposed value of a confirmation question, numbered as shown."""
+
+    number: int
+    field: FieldSpec
+    value: Any
+    display: str
+    source: Provenance
+    current_display: str | None = None  # the answer it would replace, if any
+
+
+@dataclass(frozen=True)
 class Question:
     field: FieldSpec
     current: Any = None  # the answer being changed, when the question comes back
@@ -67,10 +94,24 @@ class Question:
     required: bool = False  # an empty answer is refused
     suggestions: tuple[tuple[str, str], ...] = ()  # (code, label) proposed, chosen by number
     suggestions_title: str = ""  # what the suggestions are, in French
+    # a confirmation question (field CONFIRM_SPEC): the pending values, by section, numbered
+    confirm: tuple[ConfirmItem, ...] = ()
+    prompt: str = ""  # the question's own wording, when it is not the field's
+    about: FieldSpec | None = None  # the dossier field a question on the profile is about
+
+    @property
+    def text(self) -> str:
+        return self.prompt or self.field.question
 
     @property
     def id(self) -> str:
         return self.field.id
+
+    @property
+    def section(self) -> str:
+        if self.confirm:
+            return self.confirm[0].field.section
+        return self.about.section if self.about else self.field.section
 
 
 @dataclass
@@ -84,6 +125,31 @@ class Outcome:
     duplicates: list[str] = field(default_factory=list)
     next: Question | None = None
     persist: bool = False  # a refusal that still changes the state (the candidates it offers)
+    refused: list[Refused] = field(default_factory=list)  # proposed values their rule refused
+    # the doctor's profile to update (field id -> value): the caller stores it
+    profile_updates: dict[str, Any] = field(default_factory=dict)
+
+
+# The confirmation question: not a field of the dossier; its id names it in the audit and replay.
+CONFIRM_FIELD = "dossier.confirm"
+CONFIRM_SPEC = FieldSpec(
+    CONFIRM_FIELD, "Valeurs à confirmer", FieldType.TEXT, Req.O, Fill.SECRETARY,
+    "Confirmez-vous ces valeurs ? Entrée (ou « oui ») les accepte toutes ; un numéro (ou "
+    "plusieurs, séparés par des virgules) écarte ces valeurs pour les saisir vous-même, les "
+    "autres étant acceptées ; « non » les écarte toutes.",
+    "Aucune valeur qui ne vient pas de votre clavier (profil, import, courrier) ni aucune valeur "
+    "lue dans une réponse qui en donne plusieurs n'est enregistrée sans votre confirmation.",
+)
+# Whether a typed answer that differs from the doctor's profile should replace it there.
+PROFILE_FIELD = "dossier.profile"
+PROFILE_SPEC = FieldSpec(
+    PROFILE_FIELD, "Mise à jour du profil", FieldType.BOOL, Req.O, Fill.SECRETARY,
+    "Enregistrer cette valeur dans le profil du médecin ? (oui/non ; Entrée : non)",
+    "Le profil du médecin (téléphone de rappel, MSSanté) est proposé sur chaque nouveau dossier ; "
+    "« non » garde le profil tel quel et ne change que ce dossier.",
+)
+_YES = {"", "oui", "o", "yes", "y", "ok"}
+_NO = {"non", "n", "no"}
 
 
 @dataclass(frozen=True)
@@ -105,6 +171,7 @@ class ReviewItem:
     value: Any = None
     display: str = ""
     who: str = ""  # who must fill it, in French
+    source: Provenance | None = None  # where a not-typed answer came from (None: typed)
 
 
 @dataclass(frozen=True)
@@ -149,10 +216,47 @@ class Engine:
             return self._question(focus, state, changing=state.has(focus.id))
         if blocked:
             return None
+        if state.pending:
+            if actor.role == Role.DOCTOR:  # the red flags still come first (spec, Order)
+                for field_id in self.dialog.first_for_doctor:
+                    spec = self.dialog.field(field_id)
+                    if spec.applies(state.answers) and not state.has(field_id):
+                        return self._question(spec, state)
+            pending = self._pending_question(state, actor)
+            if pending is not None:
+                return pending
         for spec in self.dialog.order(actor.role):
             if spec.applies(state.answers) and not state.has(spec.id):
                 return self._question(spec, state)
         return None
+
+    def _pending_question(self, state: DossierState, actor: Actor) -> Question | None:
+        """A field dropped from a confirmation (asked by hand next), else the confirmation of
+        the values this actor may fill."""
+        mine = [p for p in state.pending
+                if p.field in self.dialog.by_id and self.can_fill(actor, self.dialog.field(p.field))]
+        for p in mine:
+            spec = self.dialog.field(p.field)
+            if p.step == ASK and spec.applies(state.answers):
+                return self._question(spec, state, changing=state.has(spec.id))
+            if p.step == PROFILE:
+                return Question(PROFILE_SPEC, about=spec, prompt=(
+                    f"Vous avez saisi « {spec.display(p.value)} » pour « {spec.label} » : "
+                    f"l'enregistrer dans le profil du médecin, à la place de "
+                    f"« {spec.display(self.lookups.profile(state.owner_rpps).get(spec.id))} », pour "
+                    "les prochains dossiers ? (oui/non ; Entrée : non)"))
+        items = self._confirm_items(state, [p for p in mine if p.step == CONFIRM])
+        return Question(CONFIRM_SPEC, confirm=items) if items else None
+
+    def _confirm_items(self, state: DossierState, pending: list[Pending]) -> tuple[ConfirmItem, ...]:
+        rank = {f.id: i for i, f in enumerate(self.dialog.fields)}
+        ordered = sorted(pending, key=lambda p: rank[p.field])  # by section, in spec order
+        items = []
+        for number, p in enumerate(ordered, 1):
+            spec = self.dialog.field(p.field)
+            current = spec.display(state.answers[p.field]) if p.field in state.answers else None
+            items.append(ConfirmItem(number, spec, p.value, spec.display(p.value), p.provenance, current))
+        return tuple(items)
 
     def _question(self, spec: FieldSpec, state: DossierState, changing: bool = False) -> Question:
         suggestions: tuple[tuple[str, str], ...] = ()
@@ -186,13 +290,20 @@ class Engine:
         question = self.next_question(state, actor)
         if question is None:
             return self._refuse(state, "Aucune question n'attend de réponse pour ce dossier.")
-        spec = question.field
         text = typed if isinstance(typed, str) else str(typed)
+        if question.confirm:
+            return self._confirm(state, actor, question, text)
+        if question.id == PROFILE_FIELD:
+            return self._profile_answer(state, actor, text)
+        spec = question.field
         if not text.strip():
             if spec.required(state.answers):
                 err = ReadError("", expected_text(spec, state.answers))
                 return self._refuse_input(state, spec, text, err)
             return self._apply(state, actor, spec, None, [], skipped=True)
+        split = self.dialog.split_answer(spec.id, text)
+        if split is not None:
+            return self._answer_several(state, actor, spec, text, split)
         ctx = replace(self._context(state), picks=state.picks.get(spec.id, ()))
         try:
             value, warnings = read_answer(spec, text, ctx)
@@ -200,12 +311,52 @@ class Engine:
             return self._refuse_input(state, spec, text, err)
         return self._apply(state, actor, spec, value, warnings)
 
+    def _answer_several(self, state: DossierState, actor: Actor, asked: FieldSpec, text: str,
+                        split: Split) -> Outcome:
+        """One typed answer that fills several fields. A blood pressure or a SpO2 with its
+        oxygen is recorded at once, each value through its field's rule (one refused: nothing is
+        recorded); a line of signs is shown and confirmed once (proposals of source typed), and
+        what could not be read is said, then asked as usual."""
+        if split.line:
+            proposals = [Proposal(f, t, Source.TYPED) for f, t in split.parts]
+            out = self.propose(state, actor, proposals)
+            if out.state.focus == asked.id:  # answered by the line (or asked in its turn)
+                out.state.focus = None
+                out.next = self.next_question(out.state, actor)
+            out.events.insert(0, Event("answer_split", asked.id, text,
+                                       detail=",".join(dict.fromkeys(f for f, _ in split.parts))))
+            unread = " ; ".join(f"« {u} »" for u in split.unread)
+            if not any(e.kind == "answer_proposed" for e in out.events):
+                refusals = " ".join(r.message for r in out.refused)
+                return Outcome(False, state, message=refusals or refusal_message(
+                    asked, text, ReadError("", expected_text(asked, state.answers))),
+                    events=[Event("answer_refused", asked.id, text)], refused=out.refused)
+            if unread:
+                out.message = (f"Non compris : {unread}. Ces valeurs seront demandées une à une "
+                               "après la confirmation.")
+            return out
+        fields = {f for f, _ in split.parts}
+        view = {k: v for k, v in state.answers.items() if k not in fields}
+        read: list[tuple[FieldSpec, Any, list[Warning]]] = []
+        for field_id, part in split.parts:
+            spec = self.dialog.field(field_id)
+            if not self.can_fill(actor, spec):
+                return self._refuse(state, f"« {spec.label} » est réservé au médecin.")
+            try:
+                value, warnings = read_answer(spec, part, self._context(view))
+            except ReadError as err:
+                return self._refuse_input(state, spec, text, err)
+            view[field_id] = value
+            read.append((spec, value, warnings))
+        new = state.copy()
+        out = Outcome(True, new)
+        for spec, value, warnings in read:
+            out.warnings.extend(warnings)
+            self._write(new, out, spec, value, TYPED)
+        return self._finish(state, new, actor, out, [spec for spec, _, _ in read])
+
     def _today(self) -> date:
         return self.lookups.now().date()
-
-    def _context(self, state: DossierState) -> RuleContext:
-        return RuleContext(answers=state.answers, today=self._today(), communes=self.lookups.communes,
-                           icd10=self.lookups.icd10)
 
     def _refuse(self, state: DossierState, message: str) -> Outcome:
         return Outcome(False, state, message=message)
@@ -237,25 +388,54 @@ class Engine:
     ) -> Outcome:
         new = state.copy()
         out = Outcome(True, new, warnings=list(warnings))
-        had = state.has(spec.id)
-        previous = state.answers.get(spec.id)
         if skipped:
             new.answers.pop(spec.id, None)
+            new.sources.pop(spec.id, None)
             new.skipped.add(spec.id)
+            new.pending = [p for p in new.pending if p.field != spec.id]
+            out.changed.add(spec.id)
             out.events.append(Event("answer_skipped", spec.id))
         else:
-            new.answers[spec.id] = value
-            new.skipped.discard(spec.id)
-            kind = "answer_changed" if had and previous != value else "answer_accepted"
-            out.events.append(Event(kind, spec.id, value))
+            self._write(new, out, spec, value, TYPED)
+        return self._finish(state, new, actor, out, [spec])
+
+    def _write(self, new: DossierState, out: Outcome, spec: FieldSpec, value: Any,
+               source: Provenance) -> None:
+        """Record one accepted answer with where it came from (the audit event says it)."""
+        had = new.has(spec.id)
+        previous = new.answers.get(spec.id)
+        new.answers[spec.id] = value
+        new.skipped.discard(spec.id)
+        if source == TYPED:
+            new.sources.pop(spec.id, None)
+        else:
+            new.sources[spec.id] = source
+        # a value given for this field supersedes what was proposed for it
+        new.pending = [p for p in new.pending if p.field != spec.id]
+        kind = "answer_changed" if had and previous != value else "answer_accepted"
+        out.events.append(Event(kind, spec.id, value, detail=source.detail()))
+        if spec.id in self.dialog.profile_fields and source == TYPED:
+            known = self.lookups.profile(new.owner_rpps).get(spec.id)
+            if not known:  # asked once per account: kept for the next dossiers
+                out.profile_updates[spec.id] = value
+            elif known != value:  # a correction: the person says whether the profile changes
+                new.pending.append(Pending(spec.id, str(value), value, Source.TYPED, step=PROFILE))
+        if kind == "answer_changed":  # a confirmation of the former value no longer holds
+            for other in self.dialog.fields:
+                if spec.id in other.retract:
+                    self._remove(new, out, other.id, "la valeur confirmée a changé")
         out.changed.add(spec.id)
         if new.focus == spec.id:
             new.focus = None
         if spec.retract and value is False:
             for field_id in (*spec.retract, spec.id):
                 self._remove(new, out, field_id, "valeur non confirmée")
+
+    def _finish(self, state: DossierState, new: DossierState, actor: Actor, out: Outcome,
+                written: list[FieldSpec]) -> Outcome:
+        """After answers were written: conditions, warnings, duplicates, status, next question."""
         self._prune(new, out)
-        self._checks(new, out, [spec])
+        self._checks(new, out, written)
         for w in out.warnings:
             out.events.append(Event("warning_shown", w.field, detail=w.code))
         self._settle(state, new, actor, out)
@@ -265,9 +445,142 @@ class Engine:
     def _remove(self, state: DossierState, out: Outcome, field_id: str, why: str) -> None:
         if state.has(field_id):
             state.answers.pop(field_id, None)
+            state.sources.pop(field_id, None)
             state.skipped.discard(field_id)
             out.changed.add(field_id)
             out.events.append(Event("answer_removed", field_id, detail=why))
+
+    # -- proposed values ------------------------------------------------------------------
+    def _context(self, source: DossierState | Mapping[str, Any]) -> RuleContext:
+        """What a field rule may look at: a dossier's answers (or answers as they would be)."""
+        answers = source.answers if isinstance(source, DossierState) else source
+        return RuleContext(answers=answers, today=self._today(), communes=self.lookups.communes,
+                           icd10=self.lookups.icd10)
+
+    def propose(self, state: DossierState, actor: Actor, proposals: list[Proposal]) -> Outcome:
+        """Values offered from outside the question asked (the doctor's profile, an import, a
+        letter, one typed answer naming several fields). Each is read through its field's own
+        rule, exactly as typed text would be: those accepted wait in the dossier until the person
+        confirms them (`next_question` asks); those refused come back in `refused`, and their
+        field is asked as usual. Nothing pending counts as an answer."""
+        new = state.copy()
+        out = Outcome(True, new)
+        rank = {f.id: i for i, f in enumerate(self.dialog.fields)}
+        view = dict(state.answers)  # the answers as they would be: later rules see earlier values
+        blocked = state.status == DossierStatus.BLOCKED
+        for p in sorted(proposals, key=lambda p: rank.get(p.field, -1)):
+            source = Provenance(p.source, p.origin)
+            text = p.text if isinstance(p.text, str) else str(p.text)
+            spec = self.dialog.by_id.get(p.field)
+            reason: str | None = None
+            if spec is None:
+                reason = f"« {p.field} » : aucune question de ce nom dans le dossier."
+            elif state.status == DossierStatus.SENT:
+                reason = f"« {spec.label} » : le dossier est envoyé, ses réponses ne peuvent plus changer."
+            elif not self.can_fill(actor, spec):
+                reason = f"« {spec.label} » est réservé au médecin."
+            elif blocked and not spec.blocks:
+                reason = (f"« {spec.label} » : le dossier est bloqué (signe de gravité) ; seule la "
+                          "réponse aux signes de gravité peut être donnée.")
+            elif not spec.applies(view):
+                reason = f"« {spec.label} » : la question ne s'applique pas à ce dossier."
+            elif not text.strip():
+                reason = refusal_message(spec, text, ReadError("", expected_text(spec, view)))
+            if spec is not None and reason is None:
+                try:
+                    value, _ = read_answer(spec, text, self._context(view))
+                except ReadError as err:
+                    reason = refusal_message(spec, text, err)
+            if reason is not None:
+                out.refused.append(Refused(p.field, text, reason))
+                out.events.append(Event("proposal_refused", p.field if spec else None, text,
+                                        detail=source.detail()))
+                continue
+            assert spec is not None
+            view[spec.id] = value
+            if spec.id in state.answers and state.answers[spec.id] == value:
+                # already the answer: nothing to confirm (an older proposal for it is dropped)
+                new.pending = [q for q in new.pending if q.field != spec.id]
+                continue
+            new.pending = [q for q in new.pending if q.field != spec.id]
+            new.pending.append(Pending(spec.id, text, value, p.source, p.origin))
+            out.events.append(Event("answer_proposed", spec.id, value, detail=source.detail()))
+        out.next = self.next_question(new, actor)
+        return out
+
+    def _profile_answer(self, state: DossierState, actor: Actor, text: str) -> Outcome:
+        """`oui`: the value just typed replaces the doctor's profile one; `non` or Enter: the
+        profile stays as it is."""
+        entry = next(p for p in state.pending if p.step == PROFILE
+                     and self.can_fill(actor, self.dialog.field(p.field)))
+        try:
+            yes = bool(text.strip()) and read_value(PROFILE_SPEC, text)
+        except ReadError as err:
+            return self._refuse_input(state, PROFILE_SPEC, text, err)
+        new = state.copy()
+        new.pending = [p for p in new.pending if p is not entry and p != entry]
+        out = Outcome(True, new)
+        if yes:
+            out.profile_updates[entry.field] = entry.value
+        out.events.append(Event("profile_update_accepted" if yes else "profile_update_declined",
+                                entry.field, entry.value))
+        out.next = self.next_question(new, actor)
+        return out
+
+    def _confirm(self, state: DossierState, actor: Actor, question: Question, text: str) -> Outcome:
+        """The answer to a confirmation question: Enter or `oui` accepts every listed value;
+        numbers drop those (asked by hand next) and accept the others; `non` drops them all."""
+        items = question.confirm
+        said = text.strip().casefold()
+        if said in _YES:
+            dropped: set[int] = set()
+        elif said in _NO:
+            dropped = {i.number for i in items}
+        else:
+            parts = [x for x in said.replace(";", ",").replace(" ", ",").split(",") if x]
+            numbers = [int(x) for x in parts if x.isdigit()]
+            bad = [x for x in parts if not x.isdigit() or not 1 <= int(x) <= len(items)]
+            if bad or not numbers:
+                shown = " ".join(text.split())
+                shown = shown if len(shown) <= 60 else shown[:57] + "…"
+                return Outcome(False, state, message=(
+                    f"« {shown} » n'est pas accepté : tapez Entrée (ou « oui ») pour accepter les "
+                    f"{len(items)} valeurs, un numéro de 1 à {len(items)} (ou plusieurs, séparés par "
+                    "des virgules) pour écarter ces valeurs et les saisir vous-même, ou « non » pour "
+                    "tout écarter."),
+                    events=[Event("answer_refused", CONFIRM_FIELD, text)])
+            dropped = set(numbers)
+        new = state.copy()
+        out = Outcome(True, new)
+        listed = {i.field.id for i in items}
+        by_field = {p.field: p for p in state.pending if p.field in listed and p.step == CONFIRM}
+        new.pending = [p for p in new.pending if not (p.field in listed and p.step == CONFIRM)]
+        written: list[FieldSpec] = []
+        asks: list[Pending] = []
+        for item in items:
+            p = by_field[item.field.id]
+            spec = item.field
+            if item.number in dropped:
+                out.events.append(Event("proposal_dropped", spec.id, detail=p.provenance.detail()))
+                if said not in _NO:  # corrected by hand: asked next, in the order listed
+                    asks.append(replace(p, step=ASK))
+                continue
+            if not spec.applies(new.answers):
+                out.refused.append(Refused(spec.id, p.text, f"« {spec.label} » : la question ne "
+                                           "s'applique plus à ce dossier ; valeur écartée."))
+                out.events.append(Event("proposal_dropped", spec.id, detail=p.provenance.detail()))
+                continue
+            try:  # read again: the answers may have changed since it was proposed
+                value, warnings = read_answer(spec, p.text, self._context(new.answers))
+            except ReadError as err:
+                out.refused.append(Refused(spec.id, p.text, refusal_message(spec, p.text, err)))
+                out.events.append(Event("answer_refused", spec.id, p.text, detail=p.provenance.detail()))
+                continue
+            out.warnings.extend(warnings)
+            self._write(new, out, spec, value, p.provenance)
+            written.append(spec)
+        new.pending = asks + new.pending
+        return self._finish(state, new, actor, out, written)
 
     def _prune(self, state: DossierState, out: Outcome) -> None:
         """Remove answers of questions that no longer apply, and empty answers of questions
@@ -495,7 +808,8 @@ class Engine:
                 who = FILL_FR[spec.fill]
                 if spec.id in state.answers:
                     value = state.answers[spec.id]
-                    items.append(ReviewItem(spec, "answered", value, spec.display(value), who))
+                    items.append(ReviewItem(spec, "answered", value, spec.display(value), who,
+                                            state.sources.get(spec.id)))
                 elif spec.required(state.answers):
                     items.append(ReviewItem(spec, "missing", who=who))
                 elif spec.id in state.skipped:
@@ -513,6 +827,11 @@ class Engine:
 
 
 __all__ = [
+    "CONFIRM_FIELD",
+    "CONFIRM_SPEC",
+    "PROFILE_FIELD",
+    "PROFILE_SPEC",
+    "ConfirmItem",
     "Engine",
     "Event",
     "Lookups",

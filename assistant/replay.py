@@ -13,13 +13,14 @@ from typing import Any
 from sqlmodel import Session
 
 from orient.assistant.client import HubClient, HubError
+from orient.assistant.engine import CONFIRM_FIELD, PROFILE_FIELD
 from orient.assistant.service import DossierService
 from orient.assistant.store import accounts
 from orient.dialogs.hnp import HNP
 from orient.models.lifecycle import DOSSIER_STATUS_FR, DossierStatus
 from orient.models.users import Actor, Role
 
-KEYS = {"role", "answers", "choose", "sign", "send"}
+KEYS = {"role", "answers", "choose", "sign", "send", "import"}
 ROLES = {"doctor": accounts.DEMO_DOCTOR, "secretary": accounts.DEMO_SECRETARY}
 
 
@@ -34,9 +35,32 @@ class Scenario:
     choose: list[int] | None = None
     sign: bool = False
     send: bool = False
+    imported: bytes | None = None  # the FHIR Bundle of the `import` key, as read from its file
 
 
-def parse_scenario(data: Any) -> Scenario:
+def read_import(value: Any, base: Path) -> bytes:
+    """The Bundle named by the `import` key (a path relative to the scenario's folder), checked
+    as the hub will read it: a file that would be refused makes the scenario unusable."""
+    from orient.assistant.importing import ImportRefused
+    from orient.assistant.importing.fhir import read_bundle
+
+    if not isinstance(value, str) or not value.strip():
+        raise ScenarioError("« import » doit être le chemin d'un Bundle FHIR R4 (relatif au scénario).")
+    path = base / value
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(f"fichier à importer illisible « {value} » : {exc.strerror}.") from exc
+    try:
+        read_bundle(data)
+    except ImportRefused as exc:
+        raise ScenarioError(f"fichier à importer « {value} » refusé : {exc}") from exc
+    return data
+
+
+def parse_scenario(data: Any, base: Path | None = None) -> Scenario:
+    """A scenario from its JSON; `base` is the folder paths in it are relative to (the scenario
+    file's folder; the current folder by default)."""
     if not isinstance(data, dict):
         raise ScenarioError("le scénario doit être un objet JSON ({...}).")
     unknown = sorted(set(data) - KEYS)
@@ -49,7 +73,7 @@ def parse_scenario(data: Any) -> Scenario:
     answers = data.get("answers", {})
     if not isinstance(answers, dict):
         raise ScenarioError("« answers » doit être un objet : identifiant de champ → liste de saisies.")
-    bad_ids = sorted(k for k in answers if k not in HNP.by_id)
+    bad_ids = sorted(k for k in answers if k not in HNP.by_id and k not in (CONFIRM_FIELD, PROFILE_FIELD))
     if bad_ids:
         raise ScenarioError(f"identifiant(s) de champ inconnu(s) dans « answers » : {', '.join(bad_ids)}.")
     for field_id, inputs in answers.items():
@@ -65,7 +89,9 @@ def parse_scenario(data: Any) -> Scenario:
     for flag in ("sign", "send"):
         if not isinstance(data.get(flag, False), bool):
             raise ScenarioError(f"« {flag} » doit valoir true ou false.")
-    return Scenario(Role(role), answers, choose, data.get("sign", False), data.get("send", False))
+    imported = read_import(data["import"], base or Path.cwd()) if "import" in data else None
+    return Scenario(Role(role), answers, choose, data.get("sign", False), data.get("send", False),
+                    imported)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -80,7 +106,7 @@ def load_scenario(path: str | Path) -> Scenario:
     except json.JSONDecodeError as exc:
         raise ScenarioError(f"JSON invalide dans « {path} », ligne {exc.lineno}, colonne {exc.colno} : "
                             f"{exc.msg}.") from exc
-    return parse_scenario(data)
+    return parse_scenario(data, Path(path).resolve().parent)
 
 
 def actor_for_role(service: DossierService, role: Role) -> Actor:
@@ -129,16 +155,25 @@ def _warning(w: dict[str, Any]) -> dict[str, Any]:
 async def replay_with_client(scenario: Scenario, client: HubClient,
                              dossier_id: str | None = None) -> tuple[str, dict[str, Any]]:
     """The replay itself, as a person would do it through the hub client."""
+    rejected: list[dict[str, str]] = []
+    imported: dict[str, Any] | None = None
     if dossier_id:
+        if scenario.imported is not None:
+            raise ScenarioError("« import » crée un nouveau dossier : il ne se combine pas avec --dossier.")
         view = await client.dossier(dossier_id)
         question, version = view["question"], view["version"]
+    elif scenario.imported is not None:
+        done = await client.import_dossier(scenario.imported)
+        step = done["step"]
+        dossier_id, question, version = step["dossier_id"], step["question"], step["version"]
+        imported = {"origin": done["origin"], "notes": done["notes"]}
+        rejected += [{"field": r["field"], "input": r["text"], "message": r["message"]} for r in step["refused"]]
     else:
         step = await client.create_dossier()
         dossier_id, question, version = step["dossier_id"], step["question"], step["version"]
     assert dossier_id is not None
     queues = {field_id: deque(inputs) for field_id, inputs in scenario.answers.items()}
     asked: list[str] = []
-    rejected: list[dict[str, str]] = []
     warnings: list[dict[str, str]] = []
     while question is not None:
         field_id = question["field"]
@@ -199,7 +234,7 @@ async def replay_with_client(scenario: Scenario, client: HubClient,
             errors.append(_refusal(exc))
     view = await client.dossier(dossier_id)
     answers = view["answers"]
-    return dossier_id, {
+    report: dict[str, Any] = {
         "status": view["status"],
         "asked": asked,
         "rejected": rejected,
@@ -213,3 +248,6 @@ async def replay_with_client(scenario: Scenario, client: HubClient,
         "errors": errors,
         "audit_ok": (await client.audit_verify())["ok"],
     }
+    if imported is not None:
+        report["import"] = imported
+    return dossier_id, report

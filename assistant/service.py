@@ -34,7 +34,7 @@ from orient.assistant.engine import (
     ReviewSection,
     SectionProgress,
 )
-from orient.assistant.store import accounts, audit, code_lock, dossiers
+from orient.assistant.store import accounts, audit, code_lock, dossiers, profiles
 from orient.assistant.store import directory as directory_store
 from orient.assistant.store import referrals as referrals_store
 from orient.assistant.store.tables import DelegationRow, ReferralRow
@@ -44,6 +44,7 @@ from orient.dialogs.hnp_rules import age_on
 from orient.models.dossier import DossierState
 from orient.models.fields import Warning
 from orient.models.lifecycle import DOSSIER_STATUS_FR, DossierStatus
+from orient.models.provenance import Proposal, Refused, Source
 from orient.models.users import Actor, Role, Scope
 
 try:
@@ -74,6 +75,8 @@ class Step:
     missing: list[str] = field(default_factory=list)
     progress: list[SectionProgress] = field(default_factory=list)
     recorded: tuple[str, Any] | None = None  # (field, value) of the answer just accepted
+    refused: list[Refused] = field(default_factory=list)  # proposed values refused by their rule
+    also_recorded: list[tuple[str, Any]] = field(default_factory=list)  # one answer, several fields
 
 
 class SendError(ValueError):
@@ -126,7 +129,7 @@ class DossierService:
         may see (none without an actor)."""
         owners = self._visible_owners(session, actor) if actor is not None else []
         lookups = replace(self.lookups, duplicates=lambda i, t: dossiers.find_duplicates(
-            session, i, t, owners=owners))
+            session, i, t, owners=owners), profile=lambda rpps: profiles.get(session, rpps))
         return Engine(self.dialog, lookups)
 
     def _visible_owners(self, session: Session, actor: Actor) -> list[str]:
@@ -139,6 +142,15 @@ class DossierService:
         now = self._now()
         rows = session.exec(select(DelegationRow).where(DelegationRow.secretary_id == actor.user_id)).all()
         return sorted({r.doctor_rpps for r in rows if accounts.delegation_of(r).active(now)})
+
+    def _keep_profile(self, session: Session, actor: Actor, state: DossierState, out: Outcome,
+                      now: datetime) -> list[Event]:
+        """Store what the engine says belongs in the doctor's profile (audited)."""
+        if not out.profile_updates:
+            return []
+        profiles.update(session, state.owner_rpps, out.profile_updates, by=actor.user_id, now=now)
+        return [Event("profile_updated", f, v, detail=f"profil du médecin {state.owner_rpps}")
+                for f, v in out.profile_updates.items()]
 
     def _records(self, actor: Actor, dossier_id: str, events: list[Event]) -> list[audit.AuditRecord]:
         return [
@@ -180,28 +192,40 @@ class DossierService:
             recorded=next(((e.field, state.answers[e.field]) for e in (out.events if out and out.ok else [])
                            if e.kind in ("answer_accepted", "answer_changed") and e.field in state.answers),
                           None),
+            refused=list(out.refused) if out else [],
+            also_recorded=[(e.field, state.answers[e.field]) for e in (out.events if out and out.ok else [])
+                           if e.kind in ("answer_accepted", "answer_changed") and e.field in state.answers][1:],
         )
 
     def _asked(self, question: Question | None) -> list[Event]:
         return [Event("question_asked", question.id)] if question else []
 
     # -- operations -----------------------------------------------------------------------
-    def create(self, actor: Actor) -> Step:
-        """A new dossier owned by the doctor (for a secretary: her delegating doctor)."""
+    def create(self, actor: Actor, proposals: list[Proposal] | None = None) -> Step:
+        """A new dossier owned by the doctor (for a secretary: her delegating doctor). With
+        `proposals` (an import, a letter), they are proposed in the same transaction: the first
+        question asks their confirmation."""
         owner = actor.rpps if actor.rpps else actor.on_behalf_of
         if not owner:
             raise accounts.AccessError("Seuls un médecin ou une secrétaire déléguée créent un dossier.")
         with Session(self.db) as session:
             engine = self._engine(session)
             out = engine.new_dossier(str(uuid4()), owner, accounts.doctor_name(session, owner))
-            question = engine.next_question(out.state, actor)
+            # the doctor's profile, offered for confirmation (never taken silently), then the
+            # values of a document (an import, a letter): one confirmation for all
+            offered = [Proposal(f, str(v), Source.PROFILE, "profil") for f, v in profiles.get(session, owner).items()
+                       if f in self.dialog.profile_fields]
+            offered += proposals or []
+            proposed = engine.propose(out.state, actor, offered) if offered else None
+            state = proposed.state if proposed else out.state
+            question = engine.next_question(state, actor)
             now = self._now()
-            dossiers.save(session, out.state, out.changed, actor_id=actor.user_id, base_version=None,
+            dossiers.save(session, state, out.changed, actor_id=actor.user_id, base_version=None,
                           created_by=actor.user_id, now=now)
-            audit.append(session, self._records(actor, out.state.id, [*out.events, *self._asked(question)]),
-                         at=now)
+            events = [*out.events, *(proposed.events if proposed else ()), *self._asked(question)]
+            audit.append(session, self._records(actor, state.id, events), at=now)
             session.commit()
-            return self._step(engine, out.state, actor, None)
+            return self._step(engine, state, actor, proposed)
 
     def open(self, actor: Actor, dossier_id: str) -> Step:
         """Reopen a dossier where it stopped (after a crash too): the next unanswered question."""
@@ -222,6 +246,12 @@ class DossierService:
     def answer(self, actor: Actor, dossier_id: str, text: str, base_version: int | None = None) -> Step:
         return self._run(actor, dossier_id, lambda e, s: e.answer(s, actor, text), base_version)
 
+    def propose(self, actor: Actor, dossier_id: str, proposals: list[Proposal],
+                base_version: int | None = None) -> Step:
+        """Values from outside the question asked (profile, import, letter): each read through
+        its field's rule; those accepted wait in the dossier for the person's confirmation."""
+        return self._run(actor, dossier_id, lambda e, s: e.propose(s, actor, proposals), base_version)
+
     def _run(self, actor: Actor, dossier_id: str, op: Callable[[Engine, DossierState], Outcome],
              base_version: int | None) -> Step:
         with Session(self.db) as session:
@@ -236,6 +266,7 @@ class DossierService:
                 dossiers.save(session, out.state, out.changed, actor_id=actor.user_id,
                               base_version=state.version, now=now)
             if out.ok:
+                events += self._keep_profile(session, actor, out.state, out, now)
                 events += self._asked(out.next)
             audit.append(session, self._records(actor, dossier_id, events), at=now)
             session.commit()

@@ -12,6 +12,17 @@ from orient.models.users import Role
 
 
 @dataclass(frozen=True)
+class Split:
+    """One typed answer that names several fields: the text for each field's own rule, in order,
+    and the pieces not understood. A `line` (several signs named) is shown and confirmed once;
+    otherwise (a blood pressure `128/74`, a SpO2 with its oxygen) it is recorded at once."""
+
+    parts: tuple[tuple[str, str], ...]
+    unread: tuple[str, ...] = ()
+    line: bool = False
+
+
+@dataclass(frozen=True)
 class Dialog:
     kind: str
     title: str
@@ -28,6 +39,10 @@ class Dialog:
     # answers that other answers made impossible (removed and asked again), each as the warning
     # the person is told, on the field to remove (the identity status under the RNIV rules)
     revoked: Callable[[Answers], list[Warning]] = lambda _a: []
+    # (field asked, typed text) -> the fields that one answer fills, or None (an ordinary answer)
+    split_answer: Callable[[str, str], Split | None] = lambda _f, _t: None
+    # fields kept in the doctor's profile, offered on each new dossier
+    profile_fields: tuple[str, ...] = ()
     by_id: dict[str, FieldSpec] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -53,11 +53,16 @@ def warning_lines(warnings: list[dict[str, Any]] | None) -> list[str]:
 
 def render_review(sections: list[dict[str, Any]], status: str, blocked_reason: str | None,
                   warnings: list[dict[str, Any]] | None = None) -> str:
+    from orient.models.provenance import SOURCE_FR, Source
+
+    sources = {s.value: label for s, label in SOURCE_FR.items() if s != Source.TYPED}
     return _MARKDOWN.get_template("review.md.j2").render(
         sections=sections,
         status_fr=DOSSIER_STATUS_FR[DossierStatus(status)],
         blocked_reason=blocked_reason,
         warnings=[str(w.get("message", "")) for w in warnings or []],
+        sources=sources,  # answers not typed get a discreet mark: where they came from
+        marked=any(i.get("source") in sources for s in sections for i in s.get("items", [])),
     )
 
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from orient.dialogs import hnp_rules as rules
+from orient.dialogs import hnp_vitals
 from orient.dialogs.base import Dialog
 from orient.models.fields import Answers, FieldSpec, FieldType, Fill, Req
 
@@ -321,7 +322,8 @@ FIELDS: tuple[FieldSpec, ...] = (
     ),
     FieldSpec(
         "medical.bp_systolic", "Pression artérielle systolique (mmHg)", T.INT, Req.O, D,
-        "Pression artérielle systolique (mmHg) ? (facultatif)",
+        "Pression artérielle (mmHg) ? (par exemple « 128/74 » ; ou toutes les constantes sur une "
+        "ligne : « TA 128/74 FC 96 FR 24 SpO2 94 % AA T 38,5 poids 62 » ; facultatif)",
         "Les constantes récentes aident l'unité à juger la stabilité du patient.",
         units=("mmHg", "mm Hg"), bounds=(40, 300), rule=rules.systolic,
     ),
@@ -339,7 +341,8 @@ FIELDS: tuple[FieldSpec, ...] = (
     ),
     FieldSpec(
         "medical.spo2", "SpO2 (%)", T.INT, Req.O, D,
-        "Saturation en oxygène, SpO2 (%) ? (facultatif)",
+        "Saturation en oxygène, SpO2 (%) ? (avec l'oxygène : « 94 % AA », « 89 % sous 2 L » ; "
+        "facultatif)",
         "Une SpO2 basse peut signer une détresse respiratoire, qui relève du 15.",
         units=("%",), bounds=(50, 100),
     ),
@@ -357,6 +360,27 @@ FIELDS: tuple[FieldSpec, ...] = (
         "Température (°C) ? (facultatif)",
         "La fièvre oriente vers une infection et les précautions à prendre.",
         units=("°C", "°", "C"), bounds=(30.0, 44.0),
+    ),
+    FieldSpec(
+        "medical.resp_rate", "Fréquence respiratoire (/min)", T.INT, Req.O, D,
+        "Fréquence respiratoire (/min) ? (facultatif)",
+        "Une polypnée est un signe précoce de gravité, respiratoire ou septique.",
+        units=("/min", "/mn", "min", "cpm"), bounds=(5, 60),
+    ),
+    FieldSpec(
+        "medical.oxygen", "Oxygène au moment de la demande", T.TEXT, Req.O, D,
+        "Le patient est-il à l'air ambiant ou sous oxygène ? (« AA », ou un débit : « 2 L/min » ; "
+        "facultatif)",
+        "La SpO2 se lit avec l'oxygène reçu ; une oxygénothérapie demande une unité qui peut la "
+        "poursuivre.",
+        rule=rules.oxygen,
+        example="« air ambiant » (ou « AA »), ou un débit en L/min (par exemple « 2 L/min » ou « O2 3l »)",
+    ),
+    FieldSpec(
+        "medical.weight", "Poids (kg)", T.DEC, Req.O, D,
+        "Poids (kg) ? (facultatif)",
+        "Le poids guide les doses des traitements et le matériel (lit, brancard) à prévoir.",
+        units=("kg",), bounds=(1, 350),
     ),
     FieldSpec(
         "medical.isolation", "Portage de bactérie multirésistante", T.CHOICE, Req.R, D,
@@ -485,6 +509,8 @@ HNP = Dialog(
     blocked_reason=blocked_reason,
     sign_obstacle=rules.sign_obstacle,
     revoked=rules.revoked,
+    split_answer=hnp_vitals.split,
+    profile_fields=("requester.callback_phone", "requester.mssante"),
 )
 
 

@@ -234,6 +234,23 @@ def diastolic(value: int, ctx: RuleContext) -> tuple[Any, list[Warning]]:
     return value, []
 
 
+def oxygen(value: str, ctx: RuleContext) -> tuple[Any, list[Warning]]:
+    """`air ambiant` (`AA`) or a flow in L/min, stored as `air ambiant` or `2 L/min`."""
+    from orient.dialogs.hnp_vitals import AMBIENT_AIR, flow_of
+    from orient.dialogs.hnp_vitals import oxygen as read_oxygen
+
+    expected = "« air ambiant » (ou « AA »), ou un débit en L/min (par exemple « 2 L/min » ou « O2 3l »)"
+    stored = read_oxygen(value)
+    if stored is None:
+        raise ReadError("", expected)
+    flow = flow_of(stored)
+    if flow is not None and flow == 0:
+        return AMBIENT_AIR, []
+    if flow is not None and flow > 60:
+        raise ReadError(f"un débit de {stored} dépasse 60 L/min", expected)
+    return stored, []
+
+
 NO_ALLERGY = "aucune allergie connue"
 
 

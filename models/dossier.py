@@ -9,6 +9,7 @@ from typing import Any
 
 from orient.models.fields import Warning
 from orient.models.lifecycle import DossierStatus
+from orient.models.provenance import Pending, Proposal, Provenance, Source
 
 
 def canonical_json(value: Any) -> str:
@@ -51,9 +52,16 @@ class DossierState:
     # field id -> (code, label) candidates listed at its last refusal, picked by number
     picks: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
+    # where each answer that was not typed at its own question came from (absent: typed)
+    sources: dict[str, Provenance] = field(default_factory=dict)
+    # proposed values waiting for the person (models/provenance.py); none counts as an answer
+    pending: list[Pending] = field(default_factory=list)
+
+
     def copy(self) -> DossierState:
         return replace(self, answers=dict(self.answers), skipped=set(self.skipped),
-                       warnings=list(self.warnings), picks=dict(self.picks))
+                       warnings=list(self.warnings), picks=dict(self.picks),
+                       sources=dict(self.sources), pending=list(self.pending))
 
     def answers_hash(self) -> str:
         return value_hash(self.answers)
@@ -61,3 +69,7 @@ class DossierState:
     def has(self, field_id: str) -> bool:
         """Answered or deliberately skipped (an optional question that was left empty)."""
         return field_id in self.answers or field_id in self.skipped
+
+
+__all__ = ["DossierState", "Pending", "Proposal", "Provenance", "Signature", "Source", "canonical_json",
+           "sha256_hex", "value_hash"]

@@ -27,11 +27,14 @@ from orient.assistant.hub import (
     routes_admin,
     routes_dossiers,
     routes_feed,
+    routes_profile,
     routes_referrals,
     routes_security,
 )
 from orient.assistant.hub.access import BadRequest, Conflict, Forbidden, Hub, json_error
 from orient.assistant.hub.auth import AuthError
+from orient.assistant.hub.imports import IMPORT_PATH
+from orient.assistant.importing import MAX_BUNDLE_BYTES
 from orient.assistant.service import SendError
 from orient.assistant.store.accounts import AccessError
 from orient.assistant.store.dossiers import NotFound, StaleWrite
@@ -40,6 +43,8 @@ from orient.assistant.store.referrals import ReferralError
 __all__ = ["Hub", "create_app"]
 
 MAX_BODY = 64 * 1024
+# A document sent to be imported (a practice software's FHIR export) is larger than a request.
+BODY_LIMITS = {IMPORT_PATH: MAX_BUNDLE_BYTES}
 VERSION = "0.1.0"
 
 
@@ -94,9 +99,10 @@ class BodyLimit:
         if _CONTROL_IN_PATH.search(scope.get("path", "")):
             await _refuse(send, 400, "Adresse invalide : caractère de contrôle dans le chemin.")
             return
+        limit = BODY_LIMITS.get(scope.get("path", ""), MAX_BODY)
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
-            await _too_large(send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _too_large(send, limit)
             return
         seen = 0
         exceeded = False
@@ -105,7 +111,7 @@ class BodyLimit:
             nonlocal seen, exceeded
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > MAX_BODY:  # a body without Content-Length: stop reading, answer 413
+            if seen > limit:  # a body without Content-Length: stop reading, answer 413
                 exceeded = True
                 return {"type": "http.request", "body": b"", "more_body": False}
             return message
@@ -117,7 +123,7 @@ class BodyLimit:
             if exceeded:
                 if not replaced:
                     replaced = True
-                    await _too_large(send)
+                    await _too_large(send, limit)
                 return
             await send(message)
 
@@ -127,8 +133,9 @@ class BodyLimit:
 _CONTROL_IN_PATH = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
-async def _too_large(send: Send) -> None:
-    await _refuse(send, 413, f"Requête trop volumineuse (au plus {MAX_BODY // 1024} Kio).")
+async def _too_large(send: Send, limit: int = MAX_BODY) -> None:
+    size = f"{limit // (1024 * 1024)} Mio" if limit >= 1024 * 1024 else f"{limit // 1024} Kio"
+    await _refuse(send, 413, f"Requête trop volumineuse (au plus {size}).")
 
 
 async def _refuse(send: Send, status: int, detail: str) -> None:
@@ -220,6 +227,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(routes_feed.router)
     app.include_router(routes_security.router)
     app.include_router(routes_admin.router)
+    app.include_router(routes_profile.router)
     openapi.install(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(AccessLog)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import select
 
 from orient.assistant.engine import Question
+from orient.assistant.hub import imports
 from orient.assistant.hub import schemas as s
 from orient.assistant.hub.access import (
     Conflict,
@@ -37,6 +39,7 @@ from orient.assistant.store import accounts
 from orient.assistant.store.dossiers import StaleWrite, load
 from orient.assistant.store.tables import DossierRow
 from orient.dialogs.hnp import HNP, patient_label
+from orient.models.provenance import Proposal, Source
 from orient.models.users import Actor, Role, Scope
 
 router = APIRouter(prefix="/dossiers", tags=["dossiers"])
@@ -49,11 +52,16 @@ def question_out(hub: Hub, q: Question | None) -> s.QuestionOut | None:
     spec = q.field
     dialog = hub.service.dialog
     return s.QuestionOut(
-        field=spec.id, label=spec.label, section=spec.section,
-        section_title=dialog.section_title(spec.section), question=spec.question, why=spec.why,
+        field=spec.id, label=spec.label, section=q.section,
+        section_title=dialog.section_title(q.section), question=q.text, why=spec.why,
         type=spec.type.value, required=q.required, options=list(spec.options), current=q.current,
         current_display=None if q.current is None else display(hub, spec.id, q.current, spec.display(q.current)),
         changing=q.changing, suggestions=list(q.suggestions), suggestions_title=q.suggestions_title,
+        confirm=[s.ConfirmItemOut(
+            number=i.number, field=i.field.id, label=i.field.label, section=i.field.section,
+            section_title=dialog.section_title(i.field.section),
+            display=display(hub, i.field.id, i.value, i.display), source=i.source.source.value,
+            origin=i.source.origin, current_display=i.current_display) for i in q.confirm],
     )
 
 
@@ -67,7 +75,11 @@ def step_out(hub: Hub, step: Step) -> s.StepOut:
         duplicates=step.duplicates, blocked_reason=step.blocked_reason, missing=step.missing,
         progress=[s.ProgressOut(section=p.section, title=p.title, answered=p.answered, total=p.total)
                   for p in step.progress],
-        recorded=None if step.recorded is None else _recorded(hub, *step.recorded),
+        recorded=None if step.recorded is None else (
+            _recorded(hub, *step.recorded) if not step.also_recorded else " · ".join(
+                f"{hub.service.dialog.field(f).label} : {_recorded(hub, f, v)}"
+                for f, v in [step.recorded, *step.also_recorded])),
+        refused=[s.RefusedOut(field=r.field, text=r.text, message=r.message) for r in step.refused],
     )
 
 
@@ -93,6 +105,27 @@ def create(body: s.NewDossier, request: Request, who: Principal = Depends(FILLER
     except accounts.AccessError as exc:  # nothing to hide here: she has no such delegation
         raise Forbidden(str(exc)) from None
     return model_response(step_out(hub, hub.service.create(actor)), status_code=201)
+
+
+@router.post("/import", status_code=201, response_model=imports.ImportOut,
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/fhir+json": {"schema": {"type": "object"}},
+                 "text/plain": {"schema": {"type": "string"}}}}})
+async def import_new(request: Request,
+                     kind: Literal["fhir", "letter"] = Query("fhir", description="fhir: a FHIR R4 "
+                                                             "Bundle; letter: a pasted letter"),
+                     doctor_rpps: str | None = Query(None, max_length=11),
+                     who: Principal = Depends(FILLERS)) -> Response:
+    """A new dossier from a document sent as the body (a FHIR R4 Bundle in JSON, or the text of
+    a letter); the values found wait for the person's confirmation (hub/imports.py)."""
+    hub = hub_of(request)
+    body = await request.body()
+    try:
+        actor = actor_of(hub, who, doctor_rpps)
+    except accounts.AccessError as exc:
+        raise Forbidden(str(exc)) from None
+    out = await anyio.to_thread.run_sync(imports.import_document, hub, actor, kind, body, step_out)
+    return model_response(out, status_code=201)
 
 
 @router.get("", response_model=list[s.DossierSummary])
@@ -141,6 +174,18 @@ def answer(dossier_id: str, body: s.AnswerIn, request: Request,
     actor = actor_for_dossier(hub, who, dossier_id)
     return guarded(hub, actor, dossier_id,
                    lambda: hub.service.answer(actor, dossier_id, body.text, body.version))
+
+
+@router.post("/{dossier_id}/proposals", response_model=s.StepOut, responses=CONFLICT)
+def propose(dossier_id: str, body: s.ProposalsIn, request: Request,
+            who: Principal = Depends(FILLERS)) -> Response:
+    """Values from outside the conversation (profile, import, letter): never taken silently;
+    they wait for the person's confirmation (the next question asks it)."""
+    hub = hub_of(request)
+    actor = actor_for_dossier(hub, who, dossier_id)
+    proposals = [Proposal(p.field, p.text, Source(p.source), p.origin) for p in body.proposals]
+    return guarded(hub, actor, dossier_id,
+                   lambda: hub.service.propose(actor, dossier_id, proposals, body.base_version))
 
 
 @router.post("/{dossier_id}/back", response_model=s.StepOut, responses=CONFLICT)

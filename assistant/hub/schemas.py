@@ -53,6 +53,18 @@ class AnswerIn(Strict):
     version: int = Field(..., ge=0, description="the dossier version the answer is based on")
 
 
+class ProposalIn(Strict):
+    field: str = Field(..., min_length=1, max_length=200, description="field id")
+    text: str = Field(..., description="the value as text, read through the field's rule")
+    source: Literal["typed", "profile", "import", "letter"]
+    origin: str | None = Field(None, max_length=200, description='e.g. "sha256:<hex of the file>"')
+
+
+class ProposalsIn(Strict):
+    proposals: list[ProposalIn] = Field(..., max_length=200)
+    base_version: int = Field(..., ge=0, description="the dossier version the proposals are based on")
+
+
 class VersionIn(Strict):
     version: int = Field(..., ge=0)
 
@@ -118,6 +130,24 @@ class DelegationIn(Strict):
 
 
 # -- responses -----------------------------------------------------------------------------------
+class ConfirmItemOut(BaseModel):
+    number: int
+    field: str
+    label: str
+    section: str
+    section_title: str
+    display: str  # the proposed value as a French reader sees it
+    source: str  # typed, profile, import, letter
+    origin: str | None = None
+    current_display: str | None = None  # the answer it would replace
+
+
+class RefusedOut(BaseModel):
+    field: str
+    text: str
+    message: str
+
+
 class QuestionOut(BaseModel):
     field: str
     label: str
@@ -133,6 +163,7 @@ class QuestionOut(BaseModel):
     changing: bool = False
     suggestions: list[tuple[str, str]] = []  # (code, label), picked by typing the number
     suggestions_title: str = ""  # what they are: "Codes proposés d'après l'hypothèse :"
+    confirm: list[ConfirmItemOut] = []  # a confirmation question: the values, numbered
 
 
 class WarningOut(BaseModel):
@@ -165,6 +196,7 @@ class StepOut(BaseModel):
     missing: list[str]
     progress: list[ProgressOut]
     recorded: str | None = None  # the answer just accepted, as recorded ("1" -> its option)
+    refused: list[RefusedOut] = []  # proposed values their field's rule refused (asked as usual)
 
 
 class DossierOut(BaseModel):

@@ -55,7 +55,9 @@ def review_sections(hub: Hub, sections: list[Any], medical: bool) -> list[dict[s
             "section": section.section, "title": section.title, "hidden": hidden,
             "items": [] if hidden else [
                 {"field": i.field.id, "label": i.field.label, "state": i.state, "value": i.value,
-                 "display": display(hub, i.field.id, i.value, i.display), "who": i.who}
+                 "display": display(hub, i.field.id, i.value, i.display), "who": i.who,
+                 "source": i.source.source.value if i.source else None,
+                 "origin": i.source.origin if i.source else None}
                 for i in section.items
             ],
         })

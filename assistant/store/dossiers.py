@@ -16,6 +16,7 @@ from orient.assistant.store.tables import AnswerRow, DossierRow, ReferralRow
 from orient.models.dossier import DossierState, Signature
 from orient.models.fields import Warning
 from orient.models.lifecycle import DOSSIER_STATUS_FR, DossierStatus, ReferralStatus
+from orient.models.provenance import Pending, Provenance, Source
 from orient.models.text import strip_accents
 
 
@@ -39,9 +40,11 @@ ANSWER = AnswerRow.__table__  # type: ignore[attr-defined]
 _READ = core_select(  # what a state holds (not the timestamps, which cost a conversion each)
     DOSSIER.c.id, DOSSIER.c.owner_rpps, DOSSIER.c.status, DOSSIER.c.handed_over, DOSSIER.c.focus,
     DOSSIER.c.signature_json, DOSSIER.c.version, DOSSIER.c.warnings_json, DOSSIER.c.picks_json,
+    DOSSIER.c.pending_json,
 ).where(DOSSIER.c.id == bindparam("dossier_id"))
 _READ_LOCKED = _READ.with_for_update()
-_READ_ANSWERS = select(ANSWER.c.field_id, ANSWER.c.value_json, ANSWER.c.skipped).where(
+_READ_ANSWERS = select(ANSWER.c.field_id, ANSWER.c.value_json, ANSWER.c.skipped, ANSWER.c.source,
+                       ANSWER.c.origin).where(
     ANSWER.c.dossier_id == bindparam("dossier_id")
 )
 _EXISTS = select(DOSSIER.c.id).where(DOSSIER.c.id == bindparam("dossier_id"))
@@ -72,13 +75,23 @@ def load(session: Session, dossier_id: str, *, lock: bool = False) -> DossierSta
         warnings=[Warning.from_json(w) for w in json.loads(row.warnings_json or "[]")],
         picks={f: tuple((str(c), str(label)) for c, label in options)
                for f, options in json.loads(row.picks_json or "{}").items()},
+        pending=[Pending.from_json(p) for p in json.loads(row.pending_json)] if row.pending_json else [],
     )
-    for field_id, value_json, skipped in conn.execute(_READ_ANSWERS, {"dossier_id": dossier_id}):
+    for field_id, value_json, skipped, source, origin in conn.execute(_READ_ANSWERS,
+                                                                       {"dossier_id": dossier_id}):
         if skipped:
             state.skipped.add(field_id)
         else:
             state.answers[field_id] = json.loads(value_json or "null")
+            if source:
+                state.sources[field_id] = Provenance(Source(source), origin)
     return state
+
+
+def _pending_json(pending: list[Pending]) -> str | None:
+    if not pending:
+        return None
+    return json.dumps([p.as_json() for p in pending], ensure_ascii=False)
 
 
 def _signature_json(sig: Signature | None) -> str | None:
@@ -110,6 +123,7 @@ def save(
         if state.warnings else None,
         "picks_json": json.dumps({f: [list(o) for o in options] for f, options in state.picks.items()},
                                  ensure_ascii=False) if state.picks else None,
+        "pending_json": _pending_json(state.pending),
         "version": (base_version or 0) + 1,
         "updated_at": now,
     }
@@ -135,6 +149,8 @@ def save(
                 "skipped": field_id not in state.answers,
                 "updated_at": now,
                 "updated_by": actor_id,
+                "source": state.sources[field_id].source.value if field_id in state.sources else None,
+                "origin": state.sources[field_id].origin if field_id in state.sources else None,
             }
             for field_id in sorted(changed)
             if state.has(field_id)

@@ -25,6 +25,7 @@ class DossierRow(SQLModel, table=True):
     updated_at: datetime
     warnings_json: str | None = None  # the warnings kept while their cause holds (JSON list)
     picks_json: str | None = None  # field id -> candidates offered for a numbered pick (JSON)
+    pending_json: str | None = None  # proposed values waiting for confirmation (JSON list)
 
 
 class AnswerRow(SQLModel, table=True):
@@ -36,6 +37,8 @@ class AnswerRow(SQLModel, table=True):
     skipped: bool = False
     updated_at: datetime
     updated_by: str
+    source: str | None = None  # None: typed; else profile, import, letter (or typed elsewhere)
+    origin: str | None = None  # e.g. "sha256:<hex of the imported file>"
 
 
 class UserRow(SQLModel, table=True):
@@ -47,6 +50,18 @@ class UserRow(SQLModel, table=True):
     rpps: str | None = Field(default=None, index=True)
     code_hash: str | None = None  # the doctor's personal signing code, salted hash
     created_at: datetime
+
+
+class DoctorProfileRow(SQLModel, table=True):
+    """What a doctor's dossiers start from: offered on each new dossier, confirmed with Enter."""
+
+    __tablename__ = "doctor_profile"
+
+    rpps: str = Field(primary_key=True)
+    callback_phone: str | None = None  # E.164, as requester.callback_phone stores it
+    mssante: str | None = None
+    updated_at: datetime
+    updated_by: str
 
 
 class DelegationRow(SQLModel, table=True):

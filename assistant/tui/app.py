@@ -29,11 +29,16 @@ class OrientApp(App[None]):
     def __init__(self, *, embedded: Embedded | Callable[[], Embedded] | None = None,
                  client: HubClient | None = None, letter_folder: Path | None = None,
                  feed_wait: float = 20.0, world_factory: Callable[[], Any] | None = None,
-                 idle_seconds: float | None = None) -> None:
+                 idle_seconds: float | None = None, start: tuple[str, dict[str, Any]] | None = None,
+                 start_role: str | None = None) -> None:
         """`embedded`: demo users on a local hub (the first screen asks who is using Orient), or
         a function that builds it, called in the background while the first screen shows;
-        `client`: a remote hub's client, whose token says who is using it."""
+        `client`: a remote hub's client, whose token says who is using it. `start`: a screen
+        (name, arguments) opened over the home screen at once (`orient new --from FILE`), as
+        the demo user `start_role` when embedded."""
         super().__init__()
+        self.start = start
+        self.start_role = start_role
         self.world_factory = world_factory  # kiosk: a throw-away database per session
         self.world: Any = None
         self.idle_seconds = idle_seconds
@@ -105,6 +110,9 @@ class OrientApp(App[None]):
         if self._embedded is not None:
             self.open_screen("who")
             self.call_after_refresh(self.prepare_embedded)  # once the first screen is drawn
+            if self.start is not None:
+                self.sign_in(self.start_role or "doctor")
+                self.open_screen(self.start[0], **self.start[1])  # once signed in
         else:
             self.identify()
         if self.idle_seconds:
@@ -158,6 +166,8 @@ class OrientApp(App[None]):
         self.role, self.user_name = me["role"], me["name"]
         await self.client.retry_pending()
         self.open_screen("home")
+        if self.start is not None:
+            self.open_screen(self.start[0], **self.start[1])
 
     def sign_in(self, role: str) -> None:
         """Embedded mode: become a demo user. The home screen shows at once (the name is known

@@ -47,6 +47,19 @@ def answer_text(r: dict[str, Any]) -> str:
     return ""
 
 
+def imported_intro(imported: dict[str, Any]) -> list[tuple[str, str]]:
+    """What the chat says first about a dossier made from a document: where from, its
+    fingerprint, and the reader's notes."""
+    origin = str(imported.get("origin") or "")
+    count = imported.get("proposed")
+    said = [(f"Nouveau dossier depuis le {imported.get('label') or 'document'}"
+             + (f" : {count} valeur(s) lue(s)" if count is not None else "")
+             + ". Rien ne compte avant votre confirmation ; chaque valeur garde sa source dans le "
+             f"journal (empreinte {origin.removeprefix('sha256:')[:12]}…). F1 pour l'aide.", "assistant")]
+    said += [(f"ℹ {note}", "assistant") for note in imported.get("notes") or []]
+    return said
+
+
 def km_fr(value: float) -> str:
     """A distance the French way: 20,8 km."""
     return f"{value:.1f}".replace(".", ",") + " km"

@@ -17,6 +17,7 @@ the cell back to the matrix), and the report lists them.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from api_helpers import (
 )
 
 from orient.assistant import accounts_admin
+from orient.assistant.importing import example_bundle
 
 REQUESTERS = ("owner", "sec_deleg", "sec_medical", "sec_send")  # act for the owner's dossiers
 STRANGERS = ("other_doctor", "sec_none")  # doctor/secretary who must not even see them
@@ -229,9 +231,15 @@ ROWS: list[Row] = [
     Row("GET", "/dossiers", expect(FILLERS)),
     Row("POST", "/dossiers", expect(REQUESTERS + ("other_doctor",), ok_status=201),
         lambda w, c: {"json": {}}),
+    # a new dossier from a document (the body is the Bundle itself)
+    Row("POST", "/dossiers/import", expect(REQUESTERS + ("other_doctor",), ok_status=201),
+        lambda w, c: {"json": json.loads(example_bundle())}),
     Row("GET", "/dossiers/{dossier_id}", expect(REQUESTERS, hidden=STRANGERS), d1),
     Row("POST", "/dossiers/{dossier_id}/answer", expect(REQUESTERS, hidden=STRANGERS),
         d0_versioned({"text": "Toulouse"})),
+    Row("POST", "/dossiers/{dossier_id}/proposals", expect(REQUESTERS, hidden=STRANGERS),
+        lambda w, c: {"path": {"dossier_id": w.d0}, "json": {"base_version": w.version(w.d0), "proposals": [
+            {"field": "patient.address", "text": "1 rue du Taur", "source": "import"}]}}),
     Row("POST", "/dossiers/{dossier_id}/back", expect(REQUESTERS, hidden=STRANGERS), d0_versioned({})),
     Row("POST", "/dossiers/{dossier_id}/edit", expect(REQUESTERS, hidden=STRANGERS),
         d0_versioned({"field": "patient.birth_name"})),
@@ -275,6 +283,9 @@ ROWS: list[Row] = [
     Row("GET", "/feed", EVERY_USER, lambda w, c: {"params": {"after": -1}}),
     Row("GET", "/feed", EVERY_USER, lambda w, c: {"params": {"after": 0, "wait": 0}}, name="events"),
     Row("GET", "/me", EVERY_USER),
+    Row("GET", "/me/profile", expect(("owner", "other_doctor"))),
+    Row("PUT", "/me/profile", expect(("owner", "other_doctor")),
+        lambda w, c: {"json": {"callback_phone": "05 61 00 00 00", "mssante": None}}),
     Row("GET", "/stats", EVERY_USER),
     Row("GET", "/audit/verify", EVERY_USER),
     Row("GET", "/directory/search", EVERY_USER,

@@ -13,6 +13,7 @@ SCREENS: dict[str, tuple[str, str]] = {
     "who": ("who", "WhoScreen"),
     "home": ("home", "HomeScreen"),
     "chat": ("chat", "ChatScreen"),
+    "import": ("importing", "ImportScreen"),
     "resume": ("resume", "ResumeScreen"),
     "review": ("review", "ReviewScreen"),
     "letter": ("letter", "LetterScreen"),

@@ -15,6 +15,7 @@ from textual.widgets import Footer, Header, Input, Markdown, OptionList, Selecti
 from textual.widgets.option_list import Option
 
 from orient.assistant.errors import HubError, HubUnavailable
+from orient.assistant.tui.formatting import imported_intro
 from orient.dialogs.hnp import HNP, patient_label
 from orient.models.lifecycle import DOSSIER_STATUS_FR, DossierStatus
 
@@ -29,12 +30,38 @@ HELP = """**Aide**
 - **F3** ou `/modifier CHAMP` : changer une réponse (libellé ou identifiant du champ) ; vous pouvez
   aussi sélectionner une de vos réponses puis **Entrée**.
 - **F4** ou `/pourquoi` : pourquoi cette question est posée.
+- Les constantes peuvent se taper sur une ligne (`TA 128/74 FC 96 FR 24 SpO2 94 % AA T 38,5 poids 62`).
+  Les **valeurs à confirmer** (profil, import, constantes d'une ligne) sont listées et numérotées :
+  **Entrée** les accepte toutes, un numéro (ou plusieurs : `1, 3`) les écarte pour les saisir
+  vous-même, `non` les écarte toutes.
 - **F6** ou `/recap` : récapitulatif du dossier. **F7** : unités proposées. **F8** : signer et envoyer (une fois les questions terminées).
 - **Échap** : revenir à l'accueil (rien n'est perdu : chaque réponse est enregistrée)."""
 
 
 SHORT = {"requester": "Demandeur", "patient": "Patient", "context": "Contexte", "request": "Demande",
          "medical": "Médical", "logistics": "Organisation", "consent": "Accord"}
+
+
+CONFIRM, PROFILE = "dossier.confirm", "dossier.profile"  # questions that are not dossier fields
+PSEUDO_FIELDS = (CONFIRM, PROFILE)
+SOURCE_FR = {"profile": "profil", "import": "import", "letter": "courrier"}
+
+
+def confirm_text(q: dict[str, Any]) -> str:
+    """Proposed values as a numbered list, by section, with where each came from."""
+    lines = ["Valeurs à confirmer :"]
+    section = None
+    for item in q["confirm"]:
+        if item["section"] != section:
+            section = item["section"]
+            lines.append(item["section_title"])
+        where = SOURCE_FR.get(item["source"])
+        replaces = f", remplace « {item['current_display']} »" if item.get("current_display") else ""
+        lines.append(f"  {item['number']}. {item['label']} : {item['display']}"
+                     + (f" ({where}{replaces})" if where else f" ({replaces[2:]})" if replaces else ""))
+    lines.append("Entrée : tout accepter · un numéro (ou plusieurs : 1, 3) : corriger ces valeurs "
+                 "vous-même · « non » : tout écarter.")
+    return "\n".join(lines)
 
 
 class Bubble(Static):
@@ -69,9 +96,11 @@ class ChatScreen(Screen[None]):
         "sign": (DossierStatus.READY, DossierStatus.SIGNED, DossierStatus.BLOCKED),
     }
 
-    def __init__(self, dossier_id: str | None = None) -> None:
+    def __init__(self, dossier_id: str | None = None, imported: dict[str, Any] | None = None) -> None:
+        """`imported`: the hub's answer to an import (a new dossier from a document)."""
         super().__init__()
-        self.dossier_id = dossier_id
+        self.imported = imported
+        self.dossier_id = imported["step"]["dossier_id"] if imported else dossier_id
         self.version = 0
         self.status = DossierStatus.DRAFT.value
         self.question: dict[str, Any] | None = None
@@ -105,7 +134,11 @@ class ChatScreen(Screen[None]):
     async def start(self) -> None:
         client = self.orient.client
         try:
-            if self.dossier_id is None:
+            if self.imported is not None:
+                for text, kind in imported_intro(self.imported):
+                    self.say(text, kind)
+                self.show_step(self.imported["step"])
+            elif self.dossier_id is None:
                 step = await client.create_dossier()
                 self.dossier_id = step["dossier_id"]
                 self.say(f"Nouveau dossier ({HNP.title}). Je vous pose les questions une à une ; "
@@ -147,8 +180,11 @@ class ChatScreen(Screen[None]):
             return
         answer_input = self.query_one("#answer", Input)
         field = self.question["field"] if self.question else None
-        # the answer as recorded ("1" shows as its option, a commune's code as its name)
-        self.say(step.get("recorded") or (text if text.strip() else "(passée)"), "user", field)
+        if field in PSEUDO_FIELDS:  # a confirmation, not an answer of the dossier
+            self.say(text.strip() or ("Tout accepter" if field == CONFIRM else "non"), "user")
+        else:
+            # the answer as recorded ("1" shows as its option, a commune's code as its name)
+            self.say(step.get("recorded") or (text if text.strip() else "(passée)"), "user", field)
         answer_input.value = ""
         self.show_error("")
         self.show_step(step)
@@ -206,6 +242,10 @@ class ChatScreen(Screen[None]):
             self.say(f"⚠ {warning['message']}", "warning")
             if warning.get("picks"):
                 self.offer(warning)
+        for refused in step.get("refused", []):  # proposed values their rule refused: asked later
+            self.say(f"✗ {refused['message']} Cette valeur sera demandée.", "warning")
+        if step.get("ok") and step.get("message"):  # e.g. what a line of signs did not say
+            self.say(step["message"], "warning")
         if step.get("progress"):
             parts = [f"{SHORT.get(p['section'], p['title'])} {p['answered']}/{p['total']}"
                      + (" ✓" if p["answered"] >= p["total"] else "") for p in step["progress"]]
@@ -258,6 +298,8 @@ class ChatScreen(Screen[None]):
 
     @classmethod
     def question_text(cls, q: dict[str, Any]) -> str:
+        if q.get("confirm"):
+            return confirm_text(q)
         # the options are in the list under the transcript (numbered the same), not repeated here
         lines = [("(modification) " if q.get("changing") else "") + q["question"]]
         if q.get("suggestions"):
@@ -266,7 +308,7 @@ class ChatScreen(Screen[None]):
                       for i, (code, label) in enumerate(q["suggestions"], 1)]
         if q.get("current") not in (None, ""):
             lines.append(f"Réponse actuelle : {q.get('current_display') or q['current']}")
-        if not q["required"] and "facultatif" not in q["question"]:
+        if not q["required"] and "facultatif" not in q["question"] and q["field"] not in PSEUDO_FIELDS:
             lines.append("(facultatif : Entrée sans rien pour passer)")
         return "\n".join(lines)
 
@@ -276,8 +318,8 @@ class ChatScreen(Screen[None]):
         single.clear_options()
         multi.clear_options()
         single.display = multi.display = False
-        if q is None:
-            return
+        if q is None or q.get("confirm"):
+            return  # a confirmation is answered in the input: Enter accepts all
         if q["type"] == "bool":
             single.add_options([Option("oui", id="oui"), Option("non", id="non")])
             single.display = True

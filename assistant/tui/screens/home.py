@@ -15,6 +15,9 @@ from orient.assistant.tui.screens.base import OrientScreen
 class HomeScreen(OrientScreen):
     BINDINGS = [
         Binding("n", "new", "Nouveau dossier", id="home.new", tooltip="Commencer une demande"),
+        # shown in the menu, not in the footer (which must hold Escape at 80 columns)
+        Binding("f", "import_document", "Importer", id="home.import", show=False,
+                tooltip="Nouveau dossier depuis un export du logiciel de cabinet ou une lettre"),
         Binding("r", "resume", "Reprendre", id="home.resume", tooltip="Reprendre un dossier"),
         Binding("d", "dashboard", "Tableau de bord", id="home.dashboard", tooltip="Suivre les demandes"),
         Binding("i", "inbox", "Boîte de réception", id="home.inbox", tooltip="Demandes reçues par l'unité"),
@@ -26,7 +29,7 @@ class HomeScreen(OrientScreen):
         others no inbox)."""
         if action == "inbox":
             return self.orient.role == "receiver"
-        if action in ("new", "resume", "dashboard"):
+        if action in ("new", "import_document", "resume", "dashboard"):
             return self.orient.role != "receiver"
         return True
 
@@ -45,6 +48,8 @@ class HomeScreen(OrientScreen):
         else:
             menu.add_options([
                 Option("n. Nouveau dossier", id="new"),
+                Option("f. Nouveau dossier depuis un document (logiciel de cabinet, lettre)",
+                       id="import_document"),
                 Option("r. Reprendre un dossier", id="resume"),
                 Option("d. Tableau de bord des demandes", id="dashboard"),
             ])
@@ -57,6 +62,10 @@ class HomeScreen(OrientScreen):
     def action_new(self) -> None:
         if self.orient.role != "receiver":
             self.orient.open_screen("chat")
+
+    def action_import_document(self) -> None:
+        if self.orient.role != "receiver":
+            self.orient.open_screen("import")
 
     def action_resume(self) -> None:
         if self.orient.role != "receiver":
