@@ -395,6 +395,8 @@ class Engine:
             new.pending = [p for p in new.pending if p.field != spec.id]
             out.changed.add(spec.id)
             out.events.append(Event("answer_skipped", spec.id))
+            if new.focus == spec.id:
+                new.focus = None
         else:
             self._write(new, out, spec, value, TYPED)
         return self._finish(state, new, actor, out, [spec])
@@ -608,7 +610,8 @@ class Engine:
         for spec in written:
             out.warnings.extend(self.dialog.cross_check(spec.id, new.answers))
         traits = [s for s in written if s.id in self.dialog.duplicate_traits]
-        kept_duplicate = self._check_duplicates(new, out, traits[-1] if traits else written[-1])
+        kept_duplicate = self._check_duplicates(
+            new, out, traits[-1] if traits else (written[-1] if written else None))
         self._keep_warnings(new, out, {s.id for s in written},
                             [w for w in out.warnings if w not in revoked], kept_duplicate)
 
@@ -621,7 +624,8 @@ class Engine:
         out.warnings.extend(revoked)
         return revoked
 
-    def _check_duplicates(self, state: DossierState, out: Outcome, spec: FieldSpec) -> Warning | None:
+    def _check_duplicates(self, state: DossierState, out: Outcome,
+                          spec: FieldSpec | None) -> Warning | None:
         """Duplicate suspicion once the traits are known, again whenever one changes. Returns
         the warning the dossier keeps (worded for every reader, the receiving unit's too)."""
         traits = self.dialog.duplicate_traits
@@ -631,7 +635,7 @@ class Engine:
         if not found:
             return None
         out.duplicates = found
-        field_id = spec.id if spec.id in traits else traits[0]
+        field_id = spec.id if spec is not None and spec.id in traits else traits[0]
         out.warnings.append(Warning(
             field_id,
             "duplicate",

@@ -74,7 +74,9 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
     routes = getattr(app.state, "api_routes", None)
     if routes is None:
         routes = app.state.api_routes = _api_routes(app.routes)
-    found = {m for r in routes if r.path_regex.match(path) for m in r.methods}
+    # a literal path (/dossiers/import) is its own resource, not an id of /dossiers/{dossier_id}
+    literal = [r for r in routes if r.path_format == path]
+    found = {m for r in literal or [r for r in routes if r.path_regex.match(path)] for m in r.methods}
     return sorted(found)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from api_helpers import CHU_UNITS, Env, User, make_env
 
-WRONG = "0000"
+WRONG = "8642"  # not a substring of any RPPS or id the audit details hold
 
 
 def ready_dossier(env: Env, doctor: User) -> dict[str, Any]:

@@ -51,8 +51,10 @@ def test_a_referral_from_an_imported_bundle_is_confirmed_signed_and_audited() ->
 
 def test_an_ins_with_a_wrong_key_is_refused_then_asked_and_typed() -> None:
     report = report_of(SCENARIOS / "replay_import_ins_wrong_key.json")
-    assert [r["field"] for r in report["rejected"]] == ["patient.ins"]
+    # the imported status "qualifiée" cannot stand without a valid INS (RNIV): refused too, and asked
+    assert [r["field"] for r in report["rejected"]] == ["patient.ins", "patient.identity_status"]
     assert "clé 50" in report["rejected"][0]["message"]
+    assert "patient.identity_status" in report["asked"]
     assert "patient.ins" in report["asked"]
     assert report["dossier"]["patient.ins"] == "238033155504749"
 
