@@ -157,8 +157,22 @@ def read(dossier_id: str, request: Request, who: Principal = Depends(FILLERS)) -
         missing=step.missing, blocked_reason=step.blocked_reason, signed=state.signature is not None,
         signed_at=state.signature.at if state.signature else None,
         chosen_units=chosen, chosen_labels=[unit_label(hub, u) for u in chosen],
-        question=question_out(hub, step.question),
+        question=question_out(hub, step.question), **_abilities(hub, actor, dossier_id, step),
     )
+
+
+def _abilities(hub: Hub, actor: Actor, dossier_id: str, step: Step) -> dict[str, Any]:
+    """What the caller may do next with the dossier (the TUI shows only those keys) and where
+    it stands: units already sent to, progress per section."""
+    from orient.assistant.store import referrals as store
+
+    with hub.read_session() as session:
+        sent = list(dict.fromkeys(r.unit_id for r in store.referrals_of(session, dossier_id)))
+    return {
+        "sent_units": sent, "may_sign": actor.role == Role.DOCTOR, "may_send": actor.has_scope(Scope.SEND),
+        "progress": [s.ProgressOut(section=p.section, title=p.title, answered=p.answered, total=p.total)
+                     for p in step.progress],
+    }
 
 
 @router.post("/{dossier_id}/answer", response_model=s.StepOut)
@@ -287,7 +301,7 @@ def send(dossier_id: str, body: s.SendIn, request: Request, who: Principal = Dep
     result = hub.service.send(actor, dossier_id, body.idempotency_key)
     now = hub.now()
     return model_response(s.SendOut(referrals=[referral_out(hub, r, now) for r in result.referrals],
-                                    repeated=result.repeated))
+                                    repeated=result.repeated, unsent_units=result.unsent))
 
 
 @router.get("/{dossier_id}/referrals", response_model=list[s.ReferralOut])

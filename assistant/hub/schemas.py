@@ -162,6 +162,10 @@ class DossierOut(BaseModel):
     chosen_units: list[str]
     chosen_labels: list[str] = []  # the chosen units in words: "Cardiologie — HOPITAL PURPAN ..."
     question: QuestionOut | None
+    sent_units: list[str] = []  # the units that already have a referral of this dossier
+    may_sign: bool = False  # what the caller may do with it: sign (its doctor)...
+    may_send: bool = False  # ...and send (its doctor, a secretary with the scope `send`)
+    progress: list[ProgressOut] = []  # answered / total per section, as after an answer
 
 
 class DossierSummary(BaseModel):
@@ -200,6 +204,9 @@ class ReferralOut(BaseModel):
 class SendOut(BaseModel):
     referrals: list[ReferralOut]
     repeated: bool
+    # chosen units still without a referral after this send (a replayed key returns only what it
+    # sent then): the client sends them with a new key
+    unsent_units: list[str] = []
 
 
 class OpenedReferralOut(BaseModel):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from orient.dialogs.documents import render_letter_markdown, sections_from_answers
+from orient.models.localtime import paris_today
 
 
 def letter_from_answers(answers: dict[str, Any], sections: list[dict[str, Any]] | None = None,
                         signed_at: str | None = None) -> str:
     """The letter from the hub's sections (values as shown to people), else from the answers."""
     return render_letter_markdown(answers, sections or sections_from_answers(answers), signed_at,
-                                  date.today())
+                                  paris_today())
