@@ -312,7 +312,8 @@ class DossierService:
             unit_ids = list(dict.fromkeys(unit_ids))
             if state.status == DossierStatus.SENT:  # adding units: the ones sent to stay chosen
                 referrals = referrals_store.referrals_of(session, dossier_id)
-                problem, unit_ids = resend.added_units(referrals, unit_ids)
+                before = directory_store.chosen_units(session, dossier_id)
+                problem, unit_ids = resend.added_units(referrals, before, unit_ids)
                 if problem:
                     return problem
             directory_store.set_chosen_units(session, dossier_id, unit_ids)
