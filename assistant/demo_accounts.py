@@ -15,12 +15,20 @@ class DemoAccount:
     name: str
     rpps: str | None = None
     code: str | None = None
+    covers: str = ""  # what the account sees and does, as the first screen says it
 
 
 # The demo doctor's RPPS passes the Luhn check; its personal code is shown where demo users pick.
-DEMO_DOCTOR = DemoAccount("demo-doctor", Role.DOCTOR, "Dr Claire Martin", "10003456786", "1234")
-DEMO_SECRETARY = DemoAccount("demo-secretary", Role.SECRETARY, "Sophie Bernard")
-DEMO_RECEIVER = DemoAccount("demo-unit", Role.RECEIVER, "Accueil des admissions, CHU de Toulouse")
+DEMO_DOCTOR = DemoAccount("demo-doctor", Role.DOCTOR, "Dr Claire Martin", "10003456786", "1234",
+                          covers="ses dossiers : remplit, signe et envoie")
+DEMO_SECRETARY = DemoAccount("demo-secretary", Role.SECRETARY, "Sophie Bernard",
+                             covers="délégation du Dr Martin : partie administrative de ses dossiers "
+                                    "(ni volet médical, ni envoi)")
+DEMO_RECEIVER = DemoAccount("demo-unit", Role.RECEIVER, "Accueil des admissions, CHU de Toulouse",
+                            covers="répond pour les services des sites Purpan, Rangueil et La Grave")
+# The other units answer through an account of their own, picked on the first screen among the
+# units that have received a referral (assistant/demo_units.py).
+DEMO_OTHER_UNITS = "toute autre unité qui a reçu une demande : choisissez-la dans la liste"
 DEMO_ADMIN = DemoAccount("demo-admin", Role.ADMIN, "Administrateur (démo)")
 DEMO_DELEGATION_ID = "demo-delegation"
 # The demo unit user answers for the wards of the three Toulouse university hospital sites

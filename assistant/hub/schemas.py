@@ -201,6 +201,17 @@ class ReferralOut(BaseModel):
     establishment: str | None = None
 
 
+class InboxItemOut(ReferralOut):
+    """A referral as its receiving unit's inbox lists it: who the patient is and why, in short
+    (what the unit may read of the dossiers sent to it; the first reading is audited)."""
+
+    patient_age: int | None = None
+    patient_sex: str | None = None  # F, M or I
+    motive: str | None = None  # the dossier's « Motif de la demande d'hospitalisation »
+    new_answer: bool = False  # the requester answered the unit's question since it last opened it
+    establishment_commune: str | None = None
+
+
 class SendOut(BaseModel):
     referrals: list[ReferralOut]
     repeated: bool
@@ -250,6 +261,9 @@ class UserOut(BaseModel):
     name: str
     rpps: str | None
     unit_ids: list[str]
+    # what the user may do with the dossiers they create: a doctor everything; a secretary the
+    # scopes of her delegation (of the doctor her new dossiers are for)
+    scopes: list[str] = []
 
 
 class NewUserOut(BaseModel):

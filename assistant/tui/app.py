@@ -157,11 +157,25 @@ class OrientApp(App[None]):
         client = embedded.client(role)
         self.call_from_thread(self._signed_in, role, client)
 
-    def _signed_in(self, role: str, client: HubClient) -> None:
+    def sign_in_unit(self, unit_id: str) -> None:
+        """Embedded mode: become the demo account of one receiving unit."""
+        self._sign_in_unit(unit_id)
+
+    @work(thread=True, exclusive=True, group="sign-in")
+    def _sign_in_unit(self, unit_id: str) -> None:
+        self._hub_ready.wait()
+        embedded = self._embedded
+        assert embedded is not None and not callable(embedded)
+        client, name = embedded.unit_client(unit_id)
+        self.call_from_thread(self._signed_in, "receiver", client, name)
+
+    def _signed_in(self, role: str, client: HubClient, name: str | None = None) -> None:
         from orient.assistant.embedded import DEMO_ACCOUNTS  # loaded by then
 
         self._client = client
-        self.role, self.user_name = role, DEMO_ACCOUNTS[role].name
+        self.role, self.user_name = role, name or DEMO_ACCOUNTS[role].name
+        while len(self.screen_stack) > 2:  # the unit picker over the first screen
+            self.pop_screen()
         self.replace_screen("home")
         self.retry()
 

@@ -97,14 +97,21 @@ def test_unit_accepts_and_the_doctor_dashboard_follows(tmp_path: Path) -> None:
             await wait_until(doctor, lambda: "lue" in column(table, "Statut", "referrals"), timeout=3.0,
                              what="'lue' on the doctor's dashboard")
 
-            # F2: accept; the date is prefilled, the contact is required
+            # F2: accept; each field under its label, the date first (prefilled, its format
+            # in its label), Enter goes on to the contact, which is required
             await unit.press("f2")
             await settle(unit)
             modal = unit_app.screen
             assert isinstance(modal, AcceptModal)
             when = modal.query_one("#when", Input)
             assert when.value  # "jj/mm/aaaa hh:mm", three hours from now
-            assert modal.query_one("#contact", Input).has_focus
+            assert when.has_focus
+            labels = [str(label.render()) for label in modal.query(".field-label")]
+            assert labels == ["Date et heure d'admission (jj/mm/aaaa hh:mm, heure de Paris)",
+                              "Contact pour préparer l'arrivée (nom, téléphone)"]
+            await unit.press("enter")
+            await settle(unit)
+            assert modal.query_one("#contact", Input).has_focus and error_text(modal) == ""
             await unit.press("enter")
             await settle(unit)
             assert unit_app.screen is modal

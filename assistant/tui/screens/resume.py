@@ -14,11 +14,11 @@ from textual.widgets import (
 
 from orient.assistant.errors import HubError, HubUnavailable
 from orient.assistant.tui.screens.base import OrientScreen
-from orient.models.localtime import fr_datetime
 from orient.models.lifecycle import (
     DOSSIER_STATUS_FR,
     DossierStatus,
 )
+from orient.models.localtime import fr_datetime
 
 
 class ResumeScreen(OrientScreen):

@@ -1,0 +1,27 @@
+"""referral.seen_at: when the receiving unit last opened the referral (a doctor's answer to its
+question that came after is shown as new in its inbox)
+
+Revision ID: 0002_receiving
+Revises: 0001
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+revision = "0002_receiving"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("referral", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("seen_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("referral", schema=None) as batch_op:
+        batch_op.drop_column("seen_at")
