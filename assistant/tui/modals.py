@@ -31,12 +31,15 @@ class TextModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(RichText(self.title_text), classes="title")
+            yield Static(RichText(self.title_text), classes="title")  # wraps, never cut
             if self.detail:
                 with VerticalScroll(id="detail-box"):
                     yield Static(RichText(self.detail), id="detail-text")
             yield Input(placeholder=self.placeholder, id="text")
             yield Static("", id="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#text", Input).focus()  # not the question's box: type the answer at once
 
     @on(Input.Submitted, "#text")
     def done(self, event: Input.Submitted) -> None:

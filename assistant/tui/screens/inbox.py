@@ -70,6 +70,10 @@ class InboxScreen(LiveTable):
         self.shown: dict[str, dict[str, Any]] = {}
         super().on_mount()
 
+    def on_screen_resume(self) -> None:
+        if self.referrals is not None:  # back from a referral: what was read is no longer new
+            self.refresh_rows()
+
     def on_resize(self) -> None:
         if self.referrals is not None and self.app.size.width != self.width:
             self.show_rows(self.referrals)
