@@ -192,7 +192,7 @@ def test_the_doctor_adds_a_unit_to_a_sent_dossier(tmp_path: Path) -> None:
 # -- each role its own keys ---------------------------------------------------------------------
 def test_the_secretary_sees_her_own_keys(tmp_path: Path) -> None:
     embedded = make_embedded(tmp_path)
-    dossier_id, report = run(prepared_dossier(embedded, choose=[1]))  # ready, a unit chosen
+    dossier_id, _ = run(prepared_dossier(embedded, choose=[1]))  # ready, a unit chosen
 
     async def secretary(status: str) -> Any:
         app = make_app(embedded, tmp_path)
