@@ -101,7 +101,7 @@ def open_referral(referral_id: str, request: Request,
         ref = _mine(session, hub, who, referral_id)
         if ref.status == store.R.SENT.value:
             ref = store.change(session, ref, store.R.READ, now)
-        store.mark_seen(session, ref, now)
+        store.mark_seen(session, ref)
         _record(session, who, ref, "referral_opened", f"{ref.id}: volet médical lu", now)
         state = load(session, ref.dossier_id)
         session.commit()

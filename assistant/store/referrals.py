@@ -311,17 +311,17 @@ def inbox(session: Session, unit_ids: list[str]) -> list[ReferralRow]:
     return sorted((row_of(r) for r in rows), key=inbox_order)
 
 
-def mark_seen(session: Session, ref: ReferralRow, now: datetime) -> None:
-    """The unit opened the referral (its status and version are left alone)."""
-    session.connection().execute(update(REFERRAL).where(REFERRAL.c.id == ref.id).values(seen_at=now))
+def mark_seen(session: Session, ref: ReferralRow) -> None:
+    """The unit opened the referral as it is now (its status and version are left alone)."""
+    session.connection().execute(
+        update(REFERRAL).where(REFERRAL.c.id == ref.id).values(seen_version=ref.version))
 
 
 def new_answer(ref: ReferralRow) -> bool:
     """The requester answered the unit's question since the unit last opened the referral."""
     if ref.status != R.READ.value or not ref.info_answer:
         return False
-    seen, changed = aware(ref.seen_at), aware(ref.updated_at)
-    return seen is None or (changed is not None and seen < changed)
+    return ref.seen_version is None or ref.seen_version < ref.version
 
 
 def of_owner(session: Session, owner_rpps: str) -> list[ReferralRow]:

@@ -176,7 +176,7 @@ class ReferralRow(SQLModel, table=True):
     info_answer: str | None = None
     version: int = 0
     updated_at: datetime
-    seen_at: datetime | None = None  # when the unit last opened it (migration 0002_receiving)
+    seen_version: int | None = None  # its version when the unit last opened it (0002_receiving)
 
 
 class SendRow(SQLModel, table=True):

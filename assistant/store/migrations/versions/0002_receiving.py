@@ -1,5 +1,5 @@
-"""referral.seen_at: when the receiving unit last opened the referral (a doctor's answer to its
-question that came after is shown as new in its inbox)
+"""referral.seen_version: the referral's version when its receiving unit last opened it (a
+doctor's answer to its question that came after is shown as new in its inbox)
 
 Revision ID: 0002_receiving
 Revises: 0001
@@ -8,7 +8,6 @@ Revises: 0001
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision = "0002_receiving"
@@ -19,9 +18,9 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("referral", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("seen_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("seen_version", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("referral", schema=None) as batch_op:
-        batch_op.drop_column("seen_at")
+        batch_op.drop_column("seen_version")
