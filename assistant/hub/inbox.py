@@ -23,7 +23,7 @@ from orient.dialogs.hnp_rules import age_on
 from orient.models.localtime import paris
 
 if TYPE_CHECKING:
-    from orient.assistant.hub.app import Hub
+    from orient.assistant.hub.access import Hub
     from orient.assistant.hub.auth import Principal
 
 ANSWER = AnswerRow.__table__  # type: ignore[attr-defined]
