@@ -32,8 +32,10 @@ def column(table: DataTable, name: str, rows: str = "all") -> list[str]:
     """A column's cells; on the dashboard, `rows` "dossiers" or "referrals" keeps those rows."""
     index = [str(c.label) for c in table.ordered_columns].index(name)
     keys = [str(row.key.value) for row in table.ordered_rows]
-    return [str(table.get_row_at(i)[index]) for i in range(table.row_count)
-            if rows == "all" or keys[i].startswith("dossier:") == (rows == "dossiers")]
+    # a referral's site is indented under its dossier (a Padding around its Text)
+    return [str(getattr(cell, "renderable", cell)) for i in range(table.row_count)
+            if rows == "all" or keys[i].startswith("dossier:") == (rows == "dossiers")
+            for cell in (table.get_row_at(i)[index],)]
 
 
 def test_unit_accepts_and_the_doctor_dashboard_follows(tmp_path: Path) -> None:
@@ -67,7 +69,7 @@ def test_unit_accepts_and_the_doctor_dashboard_follows(tmp_path: Path) -> None:
             assert column(table, "Statut") == ["envoyé", "envoyée", "envoyée"]
             assert column(table, "Patient / établissement", "dossiers") == ["MARTIN Jeanne Marie"]
             assert column(table, "Unité", "dossiers") == ["12/03/1938"]  # its birth date
-            assert all(cell.startswith("  ↳ ") for cell in
+            assert all(cell.startswith("↳ ") for cell in
                        column(table, "Patient / établissement", "referrals"))
 
             # the unit: its inbox holds the one referral for a CHU site

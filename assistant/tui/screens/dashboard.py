@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.padding import Padding
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -114,7 +115,9 @@ class DashboardScreen(LiveTable):
     @staticmethod
     def _add_referral(table: DataTable[Any], r: dict[str, Any]) -> None:
         # user texts as Text (never read as markup); rows as tall as their wrapped cells
-        table.add_row(Text(f"  ↳ {r.get('establishment') or ''}"), Text(r.get("unit_name") or r["unit_id"]),
+        # under its dossier: indented, its wrapped lines too
+        site = Padding(Text(f"↳ {r.get('establishment') or ''}"), (0, 0, 0, 2))
+        table.add_row(site, Text(r.get("unit_name") or r["unit_id"]),
                       REFERRAL_STATUS_FR[ReferralStatus(r["status"])],
                       waiting(r["waiting_minutes"]) + ("\nEN RETARD" if r["overdue"] else ""),
                       Text(answer_text(r)), key=r["id"], height=None)
