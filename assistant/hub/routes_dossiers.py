@@ -120,17 +120,18 @@ def read(dossier_id: str, request: Request, who: Principal = Depends(FILLERS)) -
         missing=step.missing, blocked_reason=step.blocked_reason, signed=state.signature is not None,
         signed_at=state.signature.at if state.signature else None,
         chosen_units=chosen, chosen_labels=[unit_label(hub, u) for u in chosen],
-        question=question_out(hub, step.question), **_abilities(hub, actor, dossier_id, step),
+        question=question_out(hub, step.question), **_abilities(hub, actor, dossier_id, step, chosen),
     )
 
 
-def _abilities(hub: Hub, actor: Actor, dossier_id: str, step: Step) -> dict[str, Any]:
+def _abilities(hub: Hub, actor: Actor, dossier_id: str, step: Step, chosen: list[str]) -> dict[str, Any]:
     """What the caller may do next with the dossier (the TUI shows only those keys) and where
-    it stands: units already sent to, progress per section."""
+    it stands: units already sent to (in the order they were chosen), progress per section."""
     from orient.assistant.store import referrals as store
 
     with hub.read_session() as session:
-        sent = list(dict.fromkeys(r.unit_id for r in store.referrals_of(session, dossier_id)))
+        referred = {r.unit_id for r in store.referrals_of(session, dossier_id)}
+    sent = [u for u in chosen if u in referred] + sorted(referred - set(chosen))
     return {
         "sent_units": sent, "may_sign": actor.role == Role.DOCTOR, "may_send": actor.has_scope(Scope.SEND),
         "progress": [s.ProgressOut(section=p.section, title=p.title, answered=p.answered, total=p.total)
