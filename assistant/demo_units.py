@@ -44,9 +44,14 @@ class UnitWithReferrals:
 
     @property
     def label(self) -> str:
+        """"Cardiologie — CH X (TARBES)"."""
         where = f"{self.establishment} ({self.commune})" if self.commune else self.establishment
-        count = (f"{self.waiting} en attente" if self.waiting else "aucune en attente")
-        return f"{self.unit} — {where} · {count}, {self.total} au total"
+        return f"{self.unit} — {where}"
+
+    @property
+    def counts(self) -> str:
+        waiting = f"{self.waiting} en attente de réponse" if self.waiting else "aucune en attente de réponse"
+        return f"{self.total} demande(s) reçue(s), {waiting}"
 
 
 def units_with_referrals(session: Session) -> list[UnitWithReferrals]:

@@ -105,11 +105,11 @@ class AcceptModal(ModalScreen[tuple[datetime, str] | None]):
         default = f"{paris_now() + timedelta(hours=3):%d/%m/%Y %H:%M}"
         with Vertical():
             yield Label("Accepter l'admission (dans les 48 h)", classes="title")
-            yield Label(f"Date et heure d'admission ({self.FORMAT}, heure de Paris)", classes="field-label",
-                        id="when-label")
+            yield Static(f"Date et heure d'admission ({self.FORMAT})", classes="field-label",
+                         id="when-label")
             yield Input(value=default, placeholder=self.FORMAT, id="when")
-            yield Label("Contact pour préparer l'arrivée (nom, téléphone)", classes="field-label",
-                        id="contact-label")
+            yield Static("Contact pour préparer l'arrivée (nom, téléphone)", classes="field-label",
+                         id="contact-label")
             yield Input(placeholder="Ex. : Dr Durand, 05 61 77 00 00", id="contact")
             yield Static("", id="error")
 

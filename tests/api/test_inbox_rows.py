@@ -83,6 +83,7 @@ def test_a_demo_units_account_sees_its_unit_only(sqlite_url: str, tmp_path: Path
         listed = {u.unit_id: u for u in embedded.units_with_referrals()}
         assert set(listed) == {RECEIVER_UNITS[0], tarbes}
         assert listed[tarbes].waiting == 1 and "TARBES" in listed[tarbes].label.upper()
+        assert listed[tarbes].counts == "1 demande(s) reçue(s), 1 en attente de réponse"
 
         async def as_unit() -> tuple[dict[str, object], list[dict[str, object]], int, int]:
             client, name = embedded.unit_client(tarbes)

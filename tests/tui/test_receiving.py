@@ -274,7 +274,7 @@ def test_any_unit_with_a_referral_answers_it_from_its_inbox(tmp_path: Path) -> N
             # the first screen says what each demo account covers
             people = app.screen.query_one("#people", OptionList)
             shown = [str(people.get_option_at_index(i).prompt) for i in range(people.option_count)]
-            assert "délégation du Dr Martin" in shown[1] and "ni envoi" in shown[1]
+            assert "dossiers du Dr Martin (sans envoi)" in shown[1]
             assert "Purpan, Rangueil et La Grave" in shown[2]
             assert shown[3].startswith("4. Autre unité receveuse") and "qui a reçu une demande" in shown[3]
 
@@ -286,7 +286,7 @@ def test_any_unit_with_a_referral_answers_it_from_its_inbox(tmp_path: Path) -> N
             ids = [units.get_option_at_index(i).id for i in range(2)]
             assert sorted(ids) == sorted(r["unit_id"] for r in sent)
             label = str(units.get_option_at_index(ids.index(referral["unit_id"])).prompt)
-            assert referral["establishment"] in label and "1 en attente" in label, label
+            assert referral["establishment"] in label and "1 demande(s) reçue(s), 1 en attente" in label, label
             for _ in range(ids.index(referral["unit_id"])):
                 await pilot.press("down")
             await pilot.press("enter")
@@ -303,7 +303,7 @@ def test_any_unit_with_a_referral_answers_it_from_its_inbox(tmp_path: Path) -> N
             await wait_until(pilot, lambda: rows.row_count == 1, what="the referral in the inbox")
             assert column(rows, "Délai") == ["sous 24 h"]
             assert column(rows, "Patient") == [f"F {age} ans"]
-            demand = column(rows, "Demande (site, unité, motif)")[0]
+            demand = column(rows, "Site, unité · motif")[0]
             assert referral["establishment"] in demand and "Décompensation cardiaque" in demand, demand
             assert column(rows, "Statut") == ["envoyée"] and column(rows, "Attente") == ["0 min"]
             # drawn whole, wrapped in its column

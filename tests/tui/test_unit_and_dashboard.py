@@ -109,7 +109,7 @@ def test_unit_accepts_and_the_doctor_dashboard_follows(tmp_path: Path) -> None:
             assert when.value  # "jj/mm/aaaa hh:mm", three hours from now
             assert when.has_focus
             labels = [str(label.render()) for label in modal.query(".field-label")]
-            assert labels == ["Date et heure d'admission (jj/mm/aaaa hh:mm, heure de Paris)",
+            assert labels == ["Date et heure d'admission (jj/mm/aaaa hh:mm)",
                               "Contact pour préparer l'arrivée (nom, téléphone)"]
             await unit.press("enter")
             await settle(unit)

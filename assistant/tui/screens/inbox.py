@@ -28,7 +28,7 @@ from orient.models.lifecycle import (
 from orient.models.localtime import fr_datetime
 
 NEW_ANSWER = "nouvelle réponse du médecin"
-COLUMNS = [Column("Délai", 11), Column("Patient", 9), Column("Demande (site, unité, motif)", weight=1),
+COLUMNS = [Column("Délai", 11), Column("Patient", 9), Column("Site, unité · motif", weight=1),
            Column("Statut", 14), Column("Attente", 9)]
 MOTIVE_IN_ROW = 140  # characters of the motive in its row; the line under the table has it all
 
@@ -40,8 +40,10 @@ def patient(r: dict[str, Any]) -> str:
 
 
 def site(r: dict[str, Any]) -> str:
-    commune = f" ({r['establishment_commune']})" if r.get("establishment_commune") else ""
-    return f"{r.get('establishment') or ''}{commune} — {r.get('unit_name') or r['unit_id']}"
+    """"CH DE BIGORRE (TARBES) — Cardiologie" (the town unless the name says it)."""
+    name, town = r.get("establishment") or "", r.get("establishment_commune") or ""
+    where = f"{name} ({town})" if town and town.upper() not in name.upper() else name
+    return f"{where} — {r.get('unit_name') or r['unit_id']}"
 
 
 def status(r: dict[str, Any]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -40,7 +41,8 @@ class UnitPickerScreen(OrientScreen):
     def show(self, found: list[Any]) -> None:
         units = self.query_one("#units", OptionList)
         units.clear_options()
-        units.add_options([Option(f"{n}. {u.label}", id=u.unit_id) for n, u in enumerate(found, 1)])
+        units.add_options([Option(Text.assemble(f"{n}. {u.label}\n", (f"   {u.counts}", "dim")), id=u.unit_id)
+                           for n, u in enumerate(found, 1)])
         hint = self.query_one("#units-hint", Static)
         if not found:
             hint.update("Aucune unité n'a encore reçu de demande : envoyez d'abord un dossier "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -35,18 +36,23 @@ class WhoScreen(OrientScreen):
             with Vertical(classes="panel"):
                 yield Label("Orient — demandes d'hospitalisation non programmée", classes="title")
                 yield Label("Qui utilise Orient ? (démonstration : données fictives)")
-                # each account with what it covers
+                # each account with what it covers, under its name
                 yield OptionList(
-                    Option(f"1. {DEMO_DOCTOR.name}, médecin — code de signature {DEMO_DOCTOR.code}\n"
-                           f"   {DEMO_DOCTOR.covers}", id="doctor"),
-                    Option(f"2. {DEMO_SECRETARY.name}, secrétaire\n   {DEMO_SECRETARY.covers}", id="secretary"),
-                    Option(f"3. {DEMO_RECEIVER.name} (unité receveuse)\n   {DEMO_RECEIVER.covers}",
+                    Option(self.line(f"1. {DEMO_DOCTOR.name}, médecin — code de signature {DEMO_DOCTOR.code}",
+                                     DEMO_DOCTOR.covers), id="doctor"),
+                    Option(self.line(f"2. {DEMO_SECRETARY.name}, secrétaire", DEMO_SECRETARY.covers),
+                           id="secretary"),
+                    Option(self.line(f"3. {DEMO_RECEIVER.name} (unité receveuse)", DEMO_RECEIVER.covers),
                            id="receiver"),
-                    Option(f"4. Autre unité receveuse\n   {DEMO_OTHER_UNITS}", id="unit"),
+                    Option(self.line("4. Autre unité receveuse", DEMO_OTHER_UNITS), id="unit"),
                     id="people",
                 )
                 yield Label("Touche 1 à 4, ou flèches puis Entrée.", classes="hint")
         yield Footer()
+
+    @staticmethod
+    def line(who: str, covers: str) -> Text:
+        return Text.assemble(who, "\n", (f"   {covers}", "dim"))
 
     def on_mount(self) -> None:
         self.query_one("#people", OptionList).focus()
