@@ -194,9 +194,15 @@ class HubClient:
     async def sign(self, dossier_id: str, code: str, version: int) -> Any:
         return await self.call("POST", f"/dossiers/{dossier_id}/sign", json={"code": code, "version": version})
 
-    async def send(self, dossier_id: str) -> Any:
+    async def send(self, dossier_id: str, *, follow: bool = True) -> Any:
         """Send through the outbox: the key is recorded before the first attempt and kept until
-        the hub has answered, so a retry (now or after a restart) reuses it."""
+        the hub has answered, so a retry (now or after a restart) reuses it.
+
+        Each send has its own key: sending a sent dossier to units added since is a new send.
+        When the key was an earlier send's whose reply was lost, the hub answers with that
+        send's referrals and names the chosen units still unsent: with `follow`, they are sent
+        at once under a new key (never twice: the hub creates a referral only for a unit that
+        has none), and the answer lists the referrals of both."""
         key = self.outbox.key_for(dossier_id)
         try:
             result = await self.call("POST", f"/dossiers/{dossier_id}/send", json={"idempotency_key": key})
@@ -207,14 +213,20 @@ class HubClient:
             self.outbox.done(key)  # refused for good (not signed, no unit...): nothing to retry
             raise
         self.outbox.done(key)
+        if follow and result.get("repeated") and result.get("unsent_units"):
+            more = await self.send(dossier_id, follow=False)
+            known = {r["id"] for r in result["referrals"]}
+            result = {**more, "referrals": result["referrals"]
+                      + [r for r in more["referrals"] if r["id"] not in known]}
         return result
 
     async def retry_pending(self) -> list[Any]:
-        """Retry every pending send; returns the results of those that went through."""
+        """Retry every pending send; returns the results of those that went through. Only what
+        was asked is retried: units chosen after the failed send wait for the person's own send."""
         results = []
         for item in self.outbox.pending():
             try:
-                results.append(await self.send(item.dossier_id))
+                results.append(await self.send(item.dossier_id, follow=False))
             except (HubUnavailable, HubError):
                 continue
         return results

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import Session
@@ -56,6 +57,25 @@ class Embedded:
 
     def client(self, role: str, label: str = "démo") -> HubClient:
         return HubClient.in_process(self.app, self.token(role, label), outbox=self.outbox)
+
+    def units_with_referrals(self) -> list[Any]:
+        """The units that have received a referral (demo_units.UnitWithReferrals), for the demo's
+        choice of the unit to answer as."""
+        from orient.assistant.demo_units import units_with_referrals
+
+        with Session(self.engine) as session:
+            return list(units_with_referrals(session))
+
+    def unit_client(self, unit_id: str, label: str = "démo") -> tuple[HubClient, str]:
+        """A client for the demo account of one unit (bound to it alone), and the account's name."""
+        from orient.assistant.demo_units import ensure_unit_account
+
+        with Session(self.engine) as session:
+            user_id, name = ensure_unit_account(session, unit_id, self.hub.now())
+            _, token = issue_token(session, user_id, ttl=timedelta(hours=12), label=label,
+                                   now=self.hub.now())
+            session.commit()
+        return HubClient.in_process(self.app, token, outbox=self.outbox), name
 
     def warm(self) -> None:
         """Load the hub's lookups now (see DossierService.warm)."""

@@ -16,7 +16,7 @@ from uuid import uuid4
 from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import Session, select
 
-from orient.assistant import secrecy
+from orient.assistant import resend, secrecy
 from orient.assistant.directory.communes import SharedTable
 from orient.assistant.directory.icd10 import Icd10, default_icd10
 from orient.assistant.directory.matching import (
@@ -87,6 +87,9 @@ class SendError(ValueError):
 class SendResult:
     referrals: list[ReferralRow]
     repeated: bool  # the same send was already done: nothing new was created
+    # chosen units still without a referral: a key replayed from an earlier send (whose reply was
+    # lost) returns that send's referrals, while units chosen since wait for a send of their own
+    unsent: list[str] = field(default_factory=list)
 
 
 class DossierService:
@@ -399,7 +402,14 @@ class DossierService:
             if state.status not in (DossierStatus.READY, DossierStatus.SIGNED, DossierStatus.SENT):
                 return (f"Choix des unités impossible : le dossier n'est pas complet "
                         f"(statut « {state.status.value} »).")
-            directory_store.set_chosen_units(session, dossier_id, list(dict.fromkeys(unit_ids)))
+            unit_ids = list(dict.fromkeys(unit_ids))
+            if state.status == DossierStatus.SENT:  # adding units: the ones sent to stay chosen
+                referrals = referrals_store.referrals_of(session, dossier_id)
+                before = directory_store.chosen_units(session, dossier_id)
+                problem, unit_ids = resend.added_units(referrals, before, unit_ids)
+                if problem:
+                    return problem
+            directory_store.set_chosen_units(session, dossier_id, unit_ids)
             audit.append(session, self._records(actor, dossier_id, [Event(
                 "units_chosen", detail=",".join(unit_ids))]), at=self._now())
             session.commit()
@@ -421,7 +431,9 @@ class DossierService:
             if earlier is not None:
                 if earlier[0] != dossier_id:
                     raise SendError("Cette clé d'idempotence a déjà servi pour un autre dossier.")
-                return SendResult(self._referrals(session, earlier[1]), repeated=True)
+                unsent = resend.new_units(directory_store.chosen_units(session, dossier_id),
+                                          referrals_store.referrals_of(session, dossier_id))
+                return SendResult(self._referrals(session, earlier[1]), repeated=True, unsent=unsent)
             self._check_send(actor, state)
             chosen = directory_store.chosen_units(session, dossier_id)
             existing = referrals_store.referrals_of(session, dossier_id)
@@ -438,7 +450,8 @@ class DossierService:
             created = referrals_store.create_referrals(
                 session, key=key, dossier_id=dossier_id, owner_rpps=state.owner_rpps,
                 timing=state.answers.get("request.timing", "within_48h"), unit_ids=new_units, now=now)
-            events = [Event("sent", detail=f"{len(created)} demande(s) : {','.join(new_units)}")]
+            added = " (unités ajoutées à un dossier déjà envoyé)" if existing else ""
+            events = [Event("sent", detail=f"{len(created)} demande(s){added} : {','.join(new_units)}")]
             if state.status != DossierStatus.SENT:
                 events.append(Event("status_changed", detail=f"{state.status.value}->sent"))
                 state.status = DossierStatus.SENT

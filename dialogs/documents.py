@@ -75,14 +75,10 @@ def _display(sections: list[dict[str, Any]], field_id: str) -> str:
 
 
 def _when(iso: str | None) -> str:
-    if not iso:
-        return ""
-    try:
-        from datetime import datetime
+    """The signature's moment in French local time, whatever zone it was written in."""
+    from orient.models.localtime import fr_datetime
 
-        return f"{datetime.fromisoformat(iso):%d/%m/%Y à %H:%M}"
-    except ValueError:
-        return iso
+    return fr_datetime(iso, " à ")
 
 
 def _letter_context(

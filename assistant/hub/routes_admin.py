@@ -49,9 +49,25 @@ def _audit(request: Request, who: Principal, event: str, detail: str) -> None:
 
 
 @router.get("/me", response_model=s.UserOut, tags=["comptes"])
-def me(who: Principal = Depends(principal)) -> s.UserOut:
+def me(request: Request, who: Principal = Depends(principal)) -> s.UserOut:
     return s.UserOut(id=who.user_id, role=who.role.value, name=who.name, rpps=who.rpps,
-                     unit_ids=list(who.unit_ids))
+                     unit_ids=list(who.unit_ids), scopes=_scopes(request, who))
+
+
+def _scopes(request: Request, who: Principal) -> list[str]:
+    from orient.assistant.store.accounts import AccessError, actor_for
+    from orient.models.users import Scope
+
+    if who.role == Role.DOCTOR:
+        return [x.value for x in Scope]
+    if who.role != Role.SECRETARY:
+        return []
+    hub = hub_of(request)
+    with hub.read_session() as session:
+        try:
+            return sorted(x.value for x in actor_for(session, who.user_id, now=hub.now()).scopes)
+        except AccessError:
+            return []
 
 
 # Accounts that sign or read medical data: an admin never receives a token for them (finding 2).

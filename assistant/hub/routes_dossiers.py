@@ -164,7 +164,23 @@ def read(dossier_id: str, request: Request, who: Principal = Depends(FILLERS)) -
         signed_at=state.signature.at if state.signature else None,
         chosen_units=chosen, chosen_labels=[unit_label(hub, u) for u in chosen],
         question=question_out(hub, step.question), warnings=kept_warnings(state.warnings, medical),
+        **_abilities(hub, actor, dossier_id, step, chosen),
     )
+
+
+def _abilities(hub: Hub, actor: Actor, dossier_id: str, step: Step, chosen: list[str]) -> dict[str, Any]:
+    """What the caller may do next with the dossier (the TUI shows only those keys) and where
+    it stands: units already sent to (in the order they were chosen), progress per section."""
+    from orient.assistant.store import referrals as store
+
+    with hub.read_session() as session:
+        referred = {r.unit_id for r in store.referrals_of(session, dossier_id)}
+    sent = [u for u in chosen if u in referred] + sorted(referred - set(chosen))
+    return {
+        "sent_units": sent, "may_sign": actor.role == Role.DOCTOR, "may_send": actor.has_scope(Scope.SEND),
+        "progress": [s.ProgressOut(section=p.section, title=p.title, answered=p.answered, total=p.total)
+                     for p in step.progress],
+    }
 
 
 @router.post("/{dossier_id}/answer", response_model=s.StepOut, responses=CONFLICT)
@@ -281,7 +297,7 @@ def send(dossier_id: str, body: s.SendIn, request: Request, who: Principal = Dep
     result = hub.service.send(actor, dossier_id, body.idempotency_key)
     now = hub.now()
     return model_response(s.SendOut(referrals=[referral_out(hub, r, now) for r in result.referrals],
-                                    repeated=result.repeated))
+                                    repeated=result.repeated, unsent_units=result.unsent))
 
 
 @router.get("/{dossier_id}/referrals", response_model=list[s.ReferralOut])

@@ -85,13 +85,12 @@ def answer_info(referral_id: str, body: s.InfoAnswerIn, request: Request,
 
 
 # -- receiving side ------------------------------------------------------------------------------
-@router.get("/inbox", response_model=list[s.ReferralOut])
-def inbox(request: Request, who: Principal = Depends(RECEIVERS)) -> list[s.ReferralOut]:
-    hub = hub_of(request)
-    now = hub.now()
-    with hub.read_session() as session:
-        refs = store.inbox(session, list(who.unit_ids))
-    return [referral_out(hub, r, now) for r in refs]
+@router.get("/inbox", response_model=list[s.InboxItemOut])
+def inbox(request: Request, who: Principal = Depends(RECEIVERS)) -> list[s.InboxItemOut]:
+    """The unit's referrals, those waiting for its answer first, most urgent first (hub/inbox.py)."""
+    from orient.assistant.hub.inbox import inbox_items
+
+    return inbox_items(hub_of(request), who)
 
 
 @router.post("/inbox/{referral_id}/open", response_model=s.OpenedReferralOut, responses=CONFLICT)
@@ -104,6 +103,7 @@ def open_referral(referral_id: str, request: Request,
         ref = _mine(session, hub, who, referral_id)
         if ref.status == store.R.SENT.value:
             ref = store.change(session, ref, store.R.READ, now)
+        store.mark_seen(session, ref)
         _record(session, who, ref, "referral_opened", f"{ref.id}: volet médical lu", now)
         state = load(session, ref.dossier_id)
         session.commit()

@@ -214,6 +214,10 @@ class DossierOut(BaseModel):
     chosen_labels: list[str] = []  # the chosen units in words: "Cardiologie — HOPITAL PURPAN ..."
     question: QuestionOut | None
     warnings: list[WarningOut] = []  # kept with the dossier while their cause holds
+    sent_units: list[str] = []  # the units that already have a referral of this dossier
+    may_sign: bool = False  # what the caller may do with it: sign (its doctor)...
+    may_send: bool = False  # ...and send (its doctor, a secretary with the scope `send`)
+    progress: list[ProgressOut] = []  # answered / total per section, as after an answer
 
 
 class DossierSummary(BaseModel):
@@ -249,9 +253,23 @@ class ReferralOut(BaseModel):
     establishment: str | None = None
 
 
+class InboxItemOut(ReferralOut):
+    """A referral as its receiving unit's inbox lists it: who the patient is and why, in short
+    (what the unit may read of the dossiers sent to it; the first reading is audited)."""
+
+    patient_age: int | None = None
+    patient_sex: str | None = None  # F, M or I
+    motive: str | None = None  # the dossier's « Motif de la demande d'hospitalisation »
+    new_answer: bool = False  # the requester answered the unit's question since it last opened it
+    establishment_commune: str | None = None
+
+
 class SendOut(BaseModel):
     referrals: list[ReferralOut]
     repeated: bool
+    # chosen units still without a referral after this send (a replayed key returns only what it
+    # sent then): the client sends them with a new key
+    unsent_units: list[str] = []
 
 
 class OpenedReferralOut(BaseModel):
@@ -296,6 +314,9 @@ class UserOut(BaseModel):
     name: str
     rpps: str | None
     unit_ids: list[str]
+    # what the user may do with the dossiers they create: a doctor everything; a secretary the
+    # scopes of her delegation (of the doctor her new dossiers are for)
+    scopes: list[str] = []
 
 
 class NewUserOut(BaseModel):

@@ -291,13 +291,37 @@ def overdue(ref: ReferralRow, now: datetime) -> bool:
     return ref.status in OPEN_FOR_OVERDUE and deadline is not None and now > deadline
 
 
+WAITING_FOR_UNIT = {R.SENT.value, R.READ.value, R.INFO_REQUESTED.value}
+
+
+def inbox_order(r: ReferralRow) -> tuple[int, int, float, str]:
+    """Those still waiting for the unit's answer first, most urgent timing first, then oldest
+    first (spec/lifecycle.md); then the others, the latest change first."""
+    if r.status in WAITING_FOR_UNIT:
+        sent = aware(r.sent_at)
+        return (0, TIMING_ORDER.get(r.timing, 9), sent.timestamp() if sent else 0.0, r.id)
+    changed = aware(r.updated_at)
+    return (1, 0, -changed.timestamp() if changed else 0.0, r.id)
+
+
 def inbox(session: Session, unit_ids: list[str]) -> list[ReferralRow]:
-    """Most urgent timing first, then oldest first (spec/lifecycle.md)."""
     if not unit_ids:
         return []
     rows = session.connection().execute(select(REFERRAL).where(REFERRAL.c.unit_id.in_(unit_ids)))
-    refs = [row_of(r) for r in rows]
-    return sorted(refs, key=lambda r: (TIMING_ORDER.get(r.timing, 9), aware(r.sent_at), r.id))
+    return sorted((row_of(r) for r in rows), key=inbox_order)
+
+
+def mark_seen(session: Session, ref: ReferralRow) -> None:
+    """The unit opened the referral as it is now (its status and version are left alone)."""
+    session.connection().execute(
+        update(REFERRAL).where(REFERRAL.c.id == ref.id).values(seen_version=ref.version))
+
+
+def new_answer(ref: ReferralRow) -> bool:
+    """The requester answered the unit's question since the unit last opened the referral."""
+    if ref.status != R.READ.value or not ref.info_answer:
+        return False
+    return ref.seen_version is None or ref.seen_version < ref.version
 
 
 def of_owner(session: Session, owner_rpps: str) -> list[ReferralRow]:

@@ -211,6 +211,7 @@ class ReferralRow(SQLModel, table=True):
     info_answer: str | None = None
     version: int = 0
     updated_at: datetime
+    seen_version: int | None = None  # its version when the unit last opened it (0002_receiving)
 
 
 class SendRow(SQLModel, table=True):

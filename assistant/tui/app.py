@@ -191,6 +191,30 @@ class OrientApp(App[None]):
         client = embedded.client(role)
         self.call_from_thread(self._signed_in, role, client)
 
+    def sign_in_unit(self, unit_id: str) -> None:
+        """Embedded mode: become the demo account of one receiving unit (picked among those that
+        have received a referral: the local hub is open by then)."""
+        self._client = None
+        self._signing_in = "receiver"
+        self._sign_in_unit(unit_id)
+
+    @work(thread=True, exclusive=True, group="sign-in")
+    def _sign_in_unit(self, unit_id: str) -> None:
+        self._hub_ready.wait()
+        embedded = self._embedded
+        assert embedded is not None and not callable(embedded)
+        client, name = embedded.unit_client(unit_id)
+        self.call_from_thread(self._unit_signed_in, client, name)
+
+    def _unit_signed_in(self, client: HubClient, name: str) -> None:
+        if self._signing_in != "receiver":
+            return  # the person went back to the first screen meanwhile
+        self.role, self.user_name = "receiver", name
+        while len(self.screen_stack) > 2:  # the unit picker over the first screen
+            self.pop_screen()
+        self.replace_screen("home")
+        self._signed_in("receiver", client)
+
     def _signed_in(self, role: str, client: HubClient) -> None:
         if self._signing_in != role:
             return  # the person went back to the first screen meanwhile

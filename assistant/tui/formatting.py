@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from orient.models.lifecycle import (
@@ -27,12 +26,11 @@ def phone_fr(e164: str) -> str:
 
 
 def local_time(iso: str) -> str:
-    """An ISO moment as the person's local date and time: 27/11/2026 à 16:17."""
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    return f"{moment.astimezone():%d/%m/%Y à %H:%M}"
+    """An ISO moment in French local time (Europe/Paris, not the machine's zone), inside a
+    sentence: 27/11/2026 à 16:17."""
+    from orient.models.localtime import fr_datetime
+
+    return fr_datetime(iso, " à ")
 
 
 def answer_text(r: dict[str, Any]) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from orient.dialogs.documents import render_letter_markdown, sections_from_answers
+from orient.models.localtime import paris_today
 
 
 def letter_from_answers(answers: dict[str, Any], sections: list[dict[str, Any]] | None = None,
@@ -13,4 +13,4 @@ def letter_from_answers(answers: dict[str, Any], sections: list[dict[str, Any]] 
     """The letter from the hub's sections (values as shown to people), else from the answers;
     with the warnings the dossier keeps."""
     return render_letter_markdown(answers, sections or sections_from_answers(answers), signed_at,
-                                  date.today(), warnings)
+                                  paris_today(), warnings)

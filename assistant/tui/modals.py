@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from rich.text import Text as RichText
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.events import Key
 from textual.screen import ModalScreen
 from textual.widgets import (
@@ -21,17 +22,26 @@ from textual.widgets.option_list import Option
 
 
 class TextModal(ModalScreen[str | None]):
+    """A free text; `detail` (the unit's question the text answers...) is shown whole above it,
+    wrapped, and scrolls when it is very long."""
+
     BINDINGS = [Binding("escape", "dismiss_none", "Annuler", id="text.cancel", tooltip="Annuler")]
 
-    def __init__(self, title: str, placeholder: str) -> None:
+    def __init__(self, title: str, placeholder: str, detail: str | None = None) -> None:
         super().__init__()
-        self.title_text, self.placeholder = title, placeholder
+        self.title_text, self.placeholder, self.detail = title, placeholder, detail
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="title")
+            yield Static(RichText(self.title_text), classes="title")  # wraps, never cut
+            if self.detail:
+                with VerticalScroll(id="detail-box"):
+                    yield Static(RichText(self.detail), id="detail-text")
             yield Input(placeholder=self.placeholder, id="text")
             yield Static("", id="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#text", Input).focus()  # not the question's box: type the answer at once
 
     @on(Input.Submitted, "#text")
     def done(self, event: Input.Submitted) -> None:
@@ -84,36 +94,63 @@ class ReasonModal(ModalScreen[tuple[str, str] | None]):
 
 
 class AcceptModal(ModalScreen[tuple[datetime, str] | None]):
+    """The admission: its date and time (French local time, prefilled three hours from now), then
+    the contact who prepares the arrival. Each field has its label; Enter goes from the first to
+    the second, then accepts."""
+
     BINDINGS = [Binding("escape", "dismiss_none", "Annuler", id="accept.cancel", tooltip="Annuler")]
+    FORMAT = "jj/mm/aaaa hh:mm"
 
     def compose(self) -> ComposeResult:
-        default = (datetime.now() + timedelta(hours=3)).strftime("%d/%m/%Y %H:%M")
+        from orient.models.localtime import paris_now
+
+        default = f"{paris_now() + timedelta(hours=3):%d/%m/%Y %H:%M}"
         with Vertical():
             yield Label("Accepter l'admission (dans les 48 h)", classes="title")
-            yield Input(value=default, placeholder="jj/mm/aaaa hh:mm", id="when")
-            yield Input(placeholder="Contact (nom, téléphone) pour préparer l'arrivée", id="contact")
+            yield Static(f"Date et heure d'admission ({self.FORMAT})", classes="field-label",
+                         id="when-label")
+            yield Input(value=default, placeholder=self.FORMAT, id="when")
+            yield Static("Contact pour préparer l'arrivée (nom, téléphone)", classes="field-label",
+                         id="contact-label")
+            yield Input(placeholder="Ex. : Dr Durand, 05 61 77 00 00", id="contact")
             yield Static("", id="error")
 
     def on_mount(self) -> None:
-        self.query_one("#contact", Input).focus()
+        self.query_one("#when", Input).focus()
 
-    @on(Input.Submitted)
-    def done(self, _event: Input.Submitted) -> None:
+    def _when(self) -> datetime | None:
+        """The typed admission time, or None with the reason shown."""
+        from orient.models.localtime import paris_now, read_fr_datetime
+
         when_text = self.query_one("#when", Input).value.strip()
-        contact = self.query_one("#contact", Input).value.strip()
         try:
-            when = datetime.strptime(when_text, "%d/%m/%Y %H:%M").astimezone()
+            when = read_fr_datetime(when_text)
         except ValueError:
             self.query_one("#error", Static).update(
-                f"« Date et heure d'admission » : « {when_text} » n'est pas accepté. Attendu : jj/mm/aaaa hh:mm.")
-            return
-        now = datetime.now().astimezone()
+                f"« Date et heure d'admission » : « {when_text} » n'est pas accepté. Attendu : {self.FORMAT}.")
+            return None
+        now = paris_now()
         if not now - timedelta(minutes=1) <= when <= now + timedelta(hours=48):
             # checked here too, so that the dialog stays open with what was typed
             self.query_one("#error", Static).update(
                 f"« Date et heure d'admission » : le {when_text} n'est pas accepté. Attendu : entre "
                 f"maintenant et le {now + timedelta(hours=48):%d/%m/%Y %H:%M} (48 h).")
+            return None
+        return when
+
+    @on(Input.Submitted, "#when")
+    def next_field(self, _event: Input.Submitted) -> None:
+        if self._when() is not None:
+            self.query_one("#error", Static).update("")
+            self.query_one("#contact", Input).focus()
+
+    @on(Input.Submitted, "#contact")
+    def done(self, _event: Input.Submitted) -> None:
+        when = self._when()
+        if when is None:
+            self.query_one("#when", Input).focus()
             return
+        contact = self.query_one("#contact", Input).value.strip()
         if not contact:
             self.query_one("#error", Static).update("« Contact » : une réponse est requise.")
             return

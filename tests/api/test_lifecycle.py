@@ -367,7 +367,9 @@ def test_no_new_referral_after_an_acceptance(shared: Shared, status: str) -> Non
     env, r = shared.env, shared.r
     dossier, refs = env.sent(r.owner, units=RECEIVER_UNITS[:1])
     env.bring(refs[0]["id"], status, r.recv_unit)
-    env.ok("PUT", f"/dossiers/{dossier}/units", r.owner, json={"unit_ids": [RECEIVER_UNITS[5]]})
+    # refused as soon as the unit is chosen (before, only at the send)
+    chosen = env.call("PUT", f"/dossiers/{dossier}/units", r.owner, json={"unit_ids": [RECEIVER_UNITS[5]]})
+    assert chosen.status_code == 409 and looks_french(detail_of(chosen)), chosen.text
     env.clock.sync()
     response = env.call("POST", f"/dossiers/{dossier}/send", r.owner, json={"idempotency_key": f"k-{uuid.uuid4()}"})
     assert response.status_code == 409, response.text

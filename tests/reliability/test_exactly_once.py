@@ -45,6 +45,7 @@ AUDIT = AuditEntryRow.__table__  # type: ignore[attr-defined]
 
 ROUNDS = 250  # dossiers sent through the faulty network
 CONCURRENT = 30  # dossiers sent by two clients at once
+SECOND = 40  # dossiers sent a second time, to units added after the first send
 FAULTS = ("ok", "reply_lost_read", "reply_lost_protocol", "timeout_before", "timeout_after",
           "error_500", "connect_reset")
 AFTER_SERVER = {"ok", "reply_lost_read", "reply_lost_protocol", "timeout_after"}
@@ -132,7 +133,7 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prepared]:
     async def prepare() -> dict[str, list[str]]:
         client = embedded.client("doctor")
         try:
-            return await signed_dossiers(embedded.engine, client, ROUNDS + 2 * CONCURRENT,
+            return await signed_dossiers(embedded.engine, client, ROUNDS + 2 * CONCURRENT + SECOND,
                                          random.Random(0))
         finally:
             await client.close()
@@ -250,7 +251,7 @@ def test_two_clients_sending_one_dossier_at_once_create_one_set(prepared: Prepar
     seed = the_seed()
     rng = random.Random(seed)
     embedded = prepared.embedded
-    dossier_ids = list(prepared.chosen)[ROUNDS:]
+    dossier_ids = list(prepared.chosen)[ROUNDS:ROUNDS + 2 * CONCURRENT]
     clean, faulty = dossier_ids[:CONCURRENT], dossier_ids[CONCURRENT:]
     doctor, secretary = embedded.token("doctor"), secretary_token(embedded)
     attempts: list[Attempt] = []
@@ -289,6 +290,102 @@ def test_two_clients_sending_one_dossier_at_once_create_one_set(prepared: Prepar
                       ctx=f"seed {seed}, dossier {dossier_id}")
     counts = referral_counts(embedded.engine)
     assert all(counts[d] == len(prepared.chosen[d]) for d in dossier_ids)
+    assert {a.fault for a in attempts} - {"ok"}, f"seed {seed}: no fault injected"
+
+
+@dataclass
+class LosingTransport(FaultyTransport):
+    """Every reply is lost after the hub handled the request."""
+
+    def pick(self) -> str:
+        return "reply_lost_read"
+
+
+def test_a_second_send_to_added_units_creates_each_new_referral_once(prepared: Prepared) -> None:
+    """A sent dossier is sent again to units added since (spec/lifecycle.md): through the faulty
+    network with restarts, each added unit gets exactly one referral and the first ones stay
+    as they were. Half of the dossiers lost the reply of their first send and kept its key: the
+    person adds a unit and sends again; the replayed key returns the first referrals, and the
+    client sends the added units under a new key (never the first ones twice)."""
+    seed = the_seed()
+    rng = random.Random(seed)
+    embedded = prepared.embedded
+    dossier_ids = list(prepared.chosen)[ROUNDS + 2 * CONCURRENT:]
+    assert len(dossier_ids) == SECOND
+    pool = sorted(set().union(*prepared.chosen.values()))  # the units proposed to these dossiers
+    token = embedded.token("doctor")
+    outbox = prepared.folder / "outbox-second.json"
+    attempts: list[Attempt] = []
+    added: dict[str, list[str]] = {}
+    finals: dict[str, Any] = {}
+    lost_first = set(dossier_ids[::2])
+
+    async def run() -> None:
+        clean = HubClient.in_process(embedded.app, token, prepared.folder / "outbox-first.json")
+        losing = HubClient(transport=LosingTransport(httpx.ASGITransport(app=embedded.app), rng),
+                           token=token, outbox=outbox)
+        client = prepared.faulty_client(token, rng, outbox, attempts)
+        try:
+            for n, dossier_id in enumerate(dossier_ids):
+                ctx = f"seed {seed}, dossier {dossier_id}"
+                first = prepared.chosen[dossier_id]
+                if dossier_id in lost_first:  # sent, but the reply never came: the key stays
+                    with pytest.raises(HubUnavailable):
+                        await losing.send(dossier_id)
+                    assert [p.dossier_id for p in losing.outbox.pending()] == [dossier_id], ctx
+                else:
+                    result = await clean.send(dossier_id)
+                    assert sorted(r["unit_id"] for r in result["referrals"]) == sorted(first), ctx
+                more = rng.sample([u for u in pool if u not in first], rng.randint(1, 2))
+                added[dossier_id] = more
+                answer = await clean.choose(dossier_id, more)
+                assert answer["unit_ids"] == first + more, ctx
+                result, tries = None, 0
+                while result is None:
+                    tries += 1
+                    assert tries < 60, f"{ctx}: no success after {tries} attempts"
+                    try:
+                        result = await client.send(dossier_id)
+                    except HubUnavailable:
+                        if rng.random() < 0.3:  # the application is restarted: its outbox stays
+                            await client.close()
+                            client = prepared.faulty_client(token, rng, outbox, attempts)
+                assert client.outbox.pending() == [], f"{ctx}: the outbox keeps a finished send"
+                finals[dossier_id] = result
+                if n == 0:
+                    assert dossier_id in lost_first
+        finally:
+            for c in (clean, losing, client):
+                await c.close()
+
+    asyncio.run(run())
+
+    engine = embedded.engine
+    with engine.connect() as conn:
+        sent_events = Counter(d for (d,) in conn.execute(
+            select(AUDIT.c.dossier_id).where(AUDIT.c.event == "sent")))
+        feed_events = Counter(d for (d,) in conn.execute(
+            select(FEED.c.dossier_id).where(FEED.c.kind == "referral_sent")))
+    for dossier_id in dossier_ids:
+        ctx = f"seed {seed}, dossier {dossier_id}"
+        units = prepared.chosen[dossier_id] + added[dossier_id]
+        rows = referral_rows(engine, dossier_id)
+        assert sorted(u for _, u in rows) == sorted(units), f"{ctx}: {rows}"
+        by_unit = {u: i for i, u in rows}
+        final = finals[dossier_id]
+        listed = {r["id"] for r in final["referrals"]}
+        new_ids = {by_unit[u] for u in added[dossier_id]}
+        if dossier_id in lost_first:
+            # the first referrals (the replayed key) and the added ones; or the added ones alone
+            # when the reply of the send of the added units was lost in turn and retried
+            assert listed in (set(by_unit.values()), new_ids), ctx
+        else:
+            assert listed == new_ids, ctx
+        assert final["unsent_units"] == [], ctx
+        assert sent_events[dossier_id] == 2, f"{ctx}: one 'sent' audit entry per send"
+        assert feed_events[dossier_id] == len(units), f"{ctx}: feed copies"
+    with Session(engine) as session:
+        assert verify(session).ok
     assert {a.fault for a in attempts} - {"ok"}, f"seed {seed}: no fault injected"
 
 

@@ -95,16 +95,16 @@ def test_current_answer_is_shown_in_french(ready: tuple[Embedded, Path, str]) ->
 
 
 @pytest.fixture
-def paris(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The machine's local time zone set to Europe/Paris (the TUI shows local times)."""
-    monkeypatch.setenv("TZ", "Europe/Paris")
+def elsewhere(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The machine's own time zone is not Paris's: the TUI shows Paris time all the same."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
     time.tzset()
     yield
     monkeypatch.undo()
     time.tzset()
 
 
-def test_dashboard_admission_time_is_paris_time(paris: None) -> None:
+def test_dashboard_admission_time_is_paris_time(elsewhere: None) -> None:
     # accepted for 27/11/2026 16:17, Paris time (UTC+1): the hub answers in UTC
     referral = {"status": "accepted", "admission_at": "2026-11-27T15:17:00Z", "contact": "Dr X"}
     assert answer_text(referral) == "admission le 27/11/2026 à 16:17 — contact : Dr X"

@@ -32,8 +32,10 @@ def column(table: DataTable, name: str, rows: str = "all") -> list[str]:
     """A column's cells; on the dashboard, `rows` "dossiers" or "referrals" keeps those rows."""
     index = [str(c.label) for c in table.ordered_columns].index(name)
     keys = [str(row.key.value) for row in table.ordered_rows]
-    return [str(table.get_row_at(i)[index]) for i in range(table.row_count)
-            if rows == "all" or keys[i].startswith("dossier:") == (rows == "dossiers")]
+    # a referral's site is indented under its dossier (a Padding around its Text)
+    return [str(getattr(cell, "renderable", cell)) for i in range(table.row_count)
+            if rows == "all" or keys[i].startswith("dossier:") == (rows == "dossiers")
+            for cell in (table.get_row_at(i)[index],)]
 
 
 def test_unit_accepts_and_the_doctor_dashboard_follows(tmp_path: Path) -> None:
@@ -67,7 +69,7 @@ def test_unit_accepts_and_the_doctor_dashboard_follows(tmp_path: Path) -> None:
             assert column(table, "Statut") == ["envoyé", "envoyée", "envoyée"]
             assert column(table, "Patient / établissement", "dossiers") == ["MARTIN Jeanne Marie"]
             assert column(table, "Unité", "dossiers") == ["12/03/1938"]  # its birth date
-            assert all(cell.startswith("  ↳ ") for cell in
+            assert all(cell.startswith("↳ ") for cell in
                        column(table, "Patient / établissement", "referrals"))
 
             # the unit: its inbox holds the one referral for a CHU site
@@ -97,14 +99,21 @@ def test_unit_accepts_and_the_doctor_dashboard_follows(tmp_path: Path) -> None:
             await wait_until(doctor, lambda: "lue" in column(table, "Statut", "referrals"), timeout=3.0,
                              what="'lue' on the doctor's dashboard")
 
-            # F2: accept; the date is prefilled, the contact is required
+            # F2: accept; each field under its label, the date first (prefilled, its format
+            # in its label), Enter goes on to the contact, which is required
             await unit.press("f2")
             await settle(unit)
             modal = unit_app.screen
             assert isinstance(modal, AcceptModal)
             when = modal.query_one("#when", Input)
             assert when.value  # "jj/mm/aaaa hh:mm", three hours from now
-            assert modal.query_one("#contact", Input).has_focus
+            assert when.has_focus
+            labels = [str(label.render()) for label in modal.query(".field-label")]
+            assert labels == ["Date et heure d'admission (jj/mm/aaaa hh:mm)",
+                              "Contact pour préparer l'arrivée (nom, téléphone)"]
+            await unit.press("enter")
+            await settle(unit)
+            assert modal.query_one("#contact", Input).has_focus and error_text(modal) == ""
             await unit.press("enter")
             await settle(unit)
             assert unit_app.screen is modal

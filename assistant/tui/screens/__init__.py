@@ -22,4 +22,5 @@ SCREENS: dict[str, tuple[str, str]] = {
     "dashboard": ("dashboard", "DashboardScreen"),
     "inbox": ("inbox", "InboxScreen"),
     "referral": ("referral", "ReferralScreen"),
+    "units": ("units", "UnitPickerScreen"),
 }

@@ -37,11 +37,18 @@ class OrientScreen(Screen[Any]):
 
 
 class LiveTable(OrientScreen):
-    """A table refreshed from the hub's live feed (long polling in a worker)."""
+    """A table refreshed from the hub's live feed (long polling in a worker), and every
+    TICK_SECONDS so that waiting times move on their own."""
+
+    TICK_SECONDS = 60.0
 
     def on_mount(self) -> None:
         self.refresh_rows()
         self.follow()
+        self.set_interval(self.TICK_SECONDS, self.tick)
+
+    def tick(self) -> None:
+        self.refresh_rows()
 
     @work(exclusive=True, group="feed")
     async def follow(self) -> None:

@@ -15,9 +15,10 @@ from textual.widgets import Footer, Header, Input, Markdown, OptionList, Selecti
 from textual.widgets.option_list import Option
 
 from orient.assistant.errors import HubError, HubUnavailable
+from orient.assistant.tui import next_step
 from orient.assistant.tui.formatting import imported_intro
 from orient.dialogs.hnp import HNP, patient_label
-from orient.models.lifecycle import DOSSIER_STATUS_FR, DossierStatus
+from orient.models.lifecycle import DossierStatus
 
 if TYPE_CHECKING:
     from orient.assistant.tui.app import OrientApp
@@ -34,7 +35,7 @@ HELP = """**Aide**
   Les **valeurs à confirmer** (profil, import, constantes d'une ligne) sont listées et numérotées :
   **Entrée** les accepte toutes, un numéro (ou plusieurs : `1, 3`) les écarte pour les saisir
   vous-même, `non` les écarte toutes.
-- **F6** ou `/recap` : récapitulatif du dossier. **F7** : unités proposées. **F8** : signer et envoyer (une fois les questions terminées).
+{keys}
 - **Échap** : revenir à l'accueil (rien n'est perdu : chaque réponse est enregistrée)."""
 
 
@@ -87,13 +88,19 @@ class ChatScreen(Screen[None]):
         Binding("f4", "why", "Pourquoi", id="chat.why", tooltip="Pourquoi cette question est posée"),
         Binding("f6", "recap", "Récap", id="chat.recap", tooltip="Récapitulatif du dossier"),
         Binding("f7", "proposals", "Unités", id="chat.proposals", tooltip="Unités proposées"),
+        Binding("f7", "add_units", "Ajouter une unité", id="chat.add_units",
+                tooltip="Envoyer aussi le dossier à une autre unité"),
         Binding("f8", "sign", "Signer", id="chat.sign", tooltip="Signer puis envoyer"),
+        Binding("f8", "send", "Envoyer", id="chat.send", tooltip="Envoyer le dossier signé"),
         Binding("escape", "home", "Accueil", id="chat.home", tooltip="Revenir à l'accueil"),
     ]
-    # F7 and F8 once the questions are over (so that the footer holds every key at 80 columns)
+    # F7 and F8 once the questions are over (so that the footer holds every key at 80 columns),
+    # and only those of the person's role (tui/next_step.py)
     WHEN = {
-        "proposals": (DossierStatus.READY, DossierStatus.SIGNED, DossierStatus.SENT),
-        "sign": (DossierStatus.READY, DossierStatus.SIGNED, DossierStatus.BLOCKED),
+        "proposals": lambda w: next_step.can_choose(w) and w.status != DossierStatus.SENT,
+        "add_units": lambda w: next_step.can_choose(w) and w.status == DossierStatus.SENT,
+        "sign": next_step.can_sign,
+        "send": lambda w: next_step.can_send(w) and not next_step.can_sign(w),
     }
 
     def __init__(self, dossier_id: str | None = None, imported: dict[str, Any] | None = None) -> None:
@@ -105,6 +112,10 @@ class ChatScreen(Screen[None]):
         self.status = DossierStatus.DRAFT.value
         self.question: dict[str, Any] | None = None
         self.shown_at = 0.0
+        self.may_send: bool | None = None  # from the hub's view of the dossier (None: not yet)
+        self.chosen_units: list[str] = []
+        self.sent_units: list[str] = []
+        self.choosing = False  # the proposals screen is open over the chat
 
     @property
     def orient(self) -> OrientApp:
@@ -141,6 +152,8 @@ class ChatScreen(Screen[None]):
             elif self.dossier_id is None:
                 step = await client.create_dossier()
                 self.dossier_id = step["dossier_id"]
+                if self.orient.role == "secretary":  # may she send it once signed?
+                    self.may_send = "send" in (await client.me()).get("scopes", [])
                 self.say(f"Nouveau dossier ({HNP.title}). Je vous pose les questions une à une ; "
                          "F1 pour l'aide.")
                 self.show_step(step)
@@ -223,15 +236,30 @@ class ChatScreen(Screen[None]):
         self.shown_at = time.perf_counter()
 
     def show_view(self, view: dict[str, Any]) -> None:
+        self.learn(view)
         self.show_step({
             "ok": True, "dossier_id": view["id"], "status": view["status"], "version": view["version"],
             "question": view["question"], "message": None, "warnings": [], "duplicates": [],
-            "blocked_reason": view["blocked_reason"], "missing": view["missing"], "progress": [],
+            "blocked_reason": view["blocked_reason"], "missing": view["missing"],
+            "progress": view.get("progress") or [],  # shown at once, not after the next answer
         })
+
+    def learn(self, view: dict[str, Any]) -> None:
+        """What the hub's view says the person may do, and where the units stand."""
+        self.may_send = bool(view.get("may_send"))
+        self.chosen_units = list(view.get("chosen_units") or [])
+        self.sent_units = list(view.get("sent_units") or [])
+
+    @property
+    def where(self) -> next_step.Where:
+        role = self.orient.role
+        may_send = self.may_send if self.may_send is not None else role == "doctor"
+        unsent = len([u for u in self.chosen_units if u not in self.sent_units])
+        return next_step.Where(role, self.status, may_send, unsent)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         allowed = self.WHEN.get(action)
-        return allowed is None or self.status in allowed
+        return allowed is None or bool(allowed(self.where))
 
     def show_step(self, step: dict[str, Any]) -> None:
         self.version = step["version"]
@@ -264,15 +292,13 @@ class ChatScreen(Screen[None]):
             self.say("Votre partie est terminée : le dossier est transmis au médecin, qui remplira "
                      "le volet médical et signera.")
         elif self.status == DossierStatus.SENT.value:
-            self.say("Dossier envoyé : ses demandes se suivent sur le tableau de bord (Échap, puis "
-                     "d). F6 : récapitulatif · F7 : ajouter une unité si aucune ne répond.")
+            self.say(next_step.end_message(self.where))
         elif any(w["code"] == "no_consent" for w in step.get("warnings", [])):
             # complete, but it cannot be signed: never "ready to sign, F8" in the same breath
             self.say("Questions terminées, mais sans l'accord du patient le dossier ne peut pas être "
                      "signé. Une fois l'accord obtenu : /modifier accord.")
         elif self.status in (DossierStatus.READY.value, DossierStatus.SIGNED.value):
-            self.say(f"Questions terminées (dossier « {DOSSIER_STATUS_FR[DossierStatus(self.status)]} »). "
-                     "F6 : récapitulatif · F7 : unités proposées · F8 : signer et envoyer.")
+            self.say(next_step.end_message(self.where))
         else:
             # "medical": the section as a whole, for a secretary who may not read it
             missing = ", ".join(HNP.field(f).label if f in HNP.by_id else "le volet médical (médecin)"
@@ -346,7 +372,7 @@ class ChatScreen(Screen[None]):
             self.command(text)
             return
         if self.question is None:
-            self.show_error("Aucune question en attente : F6 récapitulatif, F7 unités, F8 signer.")
+            self.show_error(next_step.nothing_to_answer(self.where))
             return
         self.submit(text)
 
@@ -409,7 +435,8 @@ class ChatScreen(Screen[None]):
             self.say(f"Pourquoi ? {self.question['why']}")
 
     def action_help(self) -> None:
-        self.query_one("#transcript", VerticalScroll).mount(Markdown(HELP, classes="bubble assistant"))
+        text = HELP.format(keys=next_step.help_keys(self.where))
+        self.query_one("#transcript", VerticalScroll).mount(Markdown(text, classes="bubble assistant"))
 
     def action_recap(self) -> None:
         if self.dossier_id:
@@ -417,15 +444,30 @@ class ChatScreen(Screen[None]):
 
     def action_proposals(self) -> None:
         if self.dossier_id:
+            self.choosing = True  # back in the chat: what was chosen, and the next key
             self.orient.open_screen("proposals", self.dossier_id)
+
+    def action_add_units(self) -> None:
+        self.action_proposals()
+
+    def on_screen_resume(self) -> None:
+        if self.choosing:
+            self.choosing = False
+            self.reload_state(after_choice=True)
+
+    def action_send(self) -> None:
+        self.action_sign()
 
     def action_sign(self) -> None:
         if not self.dossier_id:
             return
-        if self.orient.role != "doctor" and self.status != DossierStatus.SIGNED.value:
-            self.show_error("Seul le médecin signe : le dossier lui revient une fois votre partie "
-                            "remplie. Une fois signé, vous pourrez l'envoyer si votre délégation "
-                            "le permet.")
+        if self.orient.role != "doctor" and not next_step.can_send(self.where):
+            if not self.where.may_send:
+                self.show_error("Seul le médecin signe et envoie ce dossier : votre délégation "
+                                "n'inclut pas l'envoi.")
+            else:
+                self.show_error("Seul le médecin signe : le dossier lui revient une fois votre partie "
+                                "remplie. Une fois signé, vous pourrez l'envoyer (F8).")
         elif self.status == DossierStatus.BLOCKED.value:
             self.show_error("Dossier bloqué par un signe de gravité : il ne peut être ni signé ni "
                             "envoyé. Appelez le 15 (SAMU) ; si le signe était une erreur, corrigez-le "
@@ -439,18 +481,22 @@ class ChatScreen(Screen[None]):
             self.reload_state()
 
     @work(exclusive=True, group="hub")
-    async def reload_state(self) -> None:
+    async def reload_state(self, after_choice: bool = False) -> None:
         """The dossier's version and status after a change made by another screen (signature and
-        sending): the next answer or change is then based on them, not refused as stale."""
+        sending, units chosen): the next answer or change is then based on them, not refused as
+        stale, and the keys follow (F8 once units were added to a sent dossier)."""
         if self.dossier_id:
             try:
                 view = await self.orient.client.dossier(self.dossier_id)
             except (HubError, HubUnavailable):
                 return
+            before = list(self.chosen_units)
             self.version = view["version"]
-            if view["status"] != self.status:
-                self.status = view["status"]
-                self.refresh_bindings()
+            self.status = view["status"]
+            self.learn(view)
+            self.refresh_bindings()
+            if after_choice and self.chosen_units != before and self.question is None:
+                self.say(next_step.after_choice(self.where, len(self.chosen_units)))
 
     def action_home(self) -> None:
         self.app.pop_screen()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.padding import Padding
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -16,6 +17,7 @@ from textual.widgets import (
 )
 
 from orient.assistant.errors import HubError, HubUnavailable
+from orient.assistant.tui.columns import Column, set_columns
 from orient.assistant.tui.formatting import answer_text, phone_fr, waiting
 from orient.assistant.tui.modals import ReasonModal, TextModal
 from orient.assistant.tui.screens.base import LiveTable
@@ -26,6 +28,7 @@ from orient.models.lifecycle import (
     DossierStatus,
     ReferralStatus,
 )
+from orient.models.localtime import fr_datetime
 
 # a dossier's status in the dashboard's Statut column (12 wide); the detail line says it in full
 DOSSIER_STATUS_SHORT = {
@@ -33,6 +36,9 @@ DOSSIER_STATUS_SHORT = {
     DossierStatus.READY: "à signer", DossierStatus.BLOCKED: "bloqué", DossierStatus.SIGNED: "signé",
     DossierStatus.SENT: "envoyé",
 }
+# Free text (names, answers) wraps in its column: nothing is cut, at 80 columns the answer shows
+COLUMNS = [Column("Patient / établissement", weight=3), Column("Unité", weight=2),
+           Column("Statut", 12), Column("Attente", 9), Column("Réponse", weight=3)]
 
 
 class DashboardScreen(LiveTable):
@@ -50,24 +56,33 @@ class DashboardScreen(LiveTable):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for label, width in (("Patient / établissement", 28), ("Unité", 16), ("Statut", 12),
-                             ("Attente", 8), ("Retard", 9), ("Réponse", 40)):
-            table.add_column(label, width=width)  # fixed: the layout never depends on timing
+        self.width = 0
         self.rows: dict[str, dict[str, Any]] = {}  # referral id -> referral
         self.dossiers: dict[str, dict[str, Any]] = {}  # row key of a dossier -> dossier
+        self.fetched: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None
         super().on_mount()
+
+    def on_resize(self) -> None:
+        if self.fetched is not None and self.app.size.width != self.width:
+            self.show_rows(*self.fetched)
 
     @work(exclusive=True, group="rows")
     async def refresh_rows(self) -> None:
-        table = self.query_one(DataTable)
         try:
             dossiers = await self.orient.client.dossiers()
             referrals = await self.orient.client.referrals()
         except (HubError, HubUnavailable) as exc:
             self.query_one("#detail-line", Static).update(self.problem(exc))
             return
+        self.fetched = (dossiers, referrals)
+        self.show_rows(dossiers, referrals)
+
+    def show_rows(self, dossiers: list[dict[str, Any]], referrals: list[dict[str, Any]]) -> None:
+        table = self.query_one(DataTable)
         kept = table.cursor_row
+        if self.app.size.width != self.width:  # the columns share the terminal's width
+            self.width = self.app.size.width
+            set_columns(table, COLUMNS, self.width)
         table.clear()
         self.rows = {r["id"]: r for r in referrals}
         self.dossiers = {f"dossier:{d['id']}": d for d in dossiers}
@@ -79,7 +94,7 @@ class DashboardScreen(LiveTable):
             # the names in bold, the birth date in the next column (the detail line says it all)
             table.add_row(Text(d.get("patient_name") or d["patient"], style="bold"),
                           d.get("patient_born", ""),
-                          DOSSIER_STATUS_SHORT[DossierStatus(d["status"])], "", "", "", key=key)
+                          DOSSIER_STATUS_SHORT[DossierStatus(d["status"])], "", "", key=key, height=None)
             for r in sent_for.pop(d["id"], []):
                 self._add_referral(table, r)
         for left in sent_for.values():  # a dossier no longer listed: its referrals all the same
@@ -99,9 +114,13 @@ class DashboardScreen(LiveTable):
 
     @staticmethod
     def _add_referral(table: DataTable[Any], r: dict[str, Any]) -> None:
-        table.add_row(f"  ↳ {r.get('establishment') or ''}", r.get("unit_name") or r["unit_id"],
-                      REFERRAL_STATUS_FR[ReferralStatus(r["status"])], waiting(r["waiting_minutes"]),
-                      "EN RETARD" if r["overdue"] else "", answer_text(r), key=r["id"])
+        # user texts as Text (never read as markup); rows as tall as their wrapped cells
+        # under its dossier: indented, its wrapped lines too
+        site = Padding(Text(f"↳ {r.get('establishment') or ''}"), (0, 0, 0, 2))
+        table.add_row(site, Text(r.get("unit_name") or r["unit_id"]),
+                      REFERRAL_STATUS_FR[ReferralStatus(r["status"])],
+                      waiting(r["waiting_minutes"]) + ("\nEN RETARD" if r["overdue"] else ""),
+                      Text(answer_text(r)), key=r["id"], height=None)
 
     @on(DataTable.RowHighlighted)
     def show_row(self, event: DataTable.RowHighlighted) -> None:
@@ -109,14 +128,16 @@ class DashboardScreen(LiveTable):
         d = self.dossiers.get(key)
         if d:
             sent = sum(r["dossier_id"] == d["id"] for r in self.rows.values())
-            self.query_one("#detail-line", Static).update(
+            self.query_one("#detail-line", Static).update(Text(
                 f"{d['patient']} : dossier {DOSSIER_STATUS_FR[DossierStatus(d['status'])]}"
-                + (f", {sent} demande(s)" if sent else "") + " · Entrée : l'ouvrir")
+                + (f", {sent} demande(s)" if sent else "") + " · Entrée : l'ouvrir"))
         r = self.rows.get(key)
         if r:
             text = answer_text(r) or REFERRAL_STATUS_FR[ReferralStatus(r["status"])]
             phone = f" · téléphone de l'unité : {phone_fr(r['unit_phone'])}" if r.get("unit_phone") else ""
-            self.query_one("#detail-line", Static).update(f"{r.get('establishment') or ''} : {text}{phone}")
+            sent = f" · envoyée le {fr_datetime(r['sent_at'], ' à ')}"
+            self.query_one("#detail-line", Static).update(
+                Text(f"{r.get('establishment') or ''} : {text}{phone}{sent}"))
 
     def _selected(self) -> dict[str, Any] | None:
         """The referral of the highlighted row (None on a dossier's row, with a hint)."""
@@ -138,8 +159,10 @@ class DashboardScreen(LiveTable):
     def action_answer_info(self) -> None:
         r = self._selected()
         if r and r["status"] == ReferralStatus.INFO_REQUESTED.value:
-            self.app.push_screen(TextModal(f"Question de l'unité : {r.get('question')}", "Votre réponse"),
-                                 lambda text: self.reply(r["id"], text))  # type: ignore[arg-type]
+            # the question whole, wrapped (and scrolled if very long), above the answer field
+            modal = TextModal(f"Question de l'unité ({r.get('unit_name') or ''}, "
+                              f"{r.get('establishment') or ''})", "Votre réponse", detail=r.get("question"))
+            self.app.push_screen(modal, lambda text: self.reply(r["id"], text))  # type: ignore[arg-type]
 
     def action_cancel_referral(self) -> None:
         r = self._selected()

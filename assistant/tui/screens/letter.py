@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -44,8 +42,9 @@ class LetterScreen(OrientScreen):
             return
         view, sections = loaded
         from orient.dialogs.documents import render_letter_html, render_letter_markdown
+        from orient.models.localtime import paris_today
 
-        today = date.today()
+        today = paris_today()  # the French date, whatever the machine's zone
         await self.query_one("#letter", Markdown).update(
             render_letter_markdown(view["answers"], sections, view["signed_at"], today, view.get("warnings")))
         self.html = render_letter_html(view["answers"], sections, view["signed_at"], today,

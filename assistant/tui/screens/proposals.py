@@ -187,4 +187,4 @@ class ProposalsScreen(OrientScreen):
             self.query_one("#reasons", Static).update(self.problem(exc))
             return
         self.app.pop_screen()
-        self.app.notify(f"{len(unit_ids)} unité(s) choisie(s). F8 pour signer et envoyer.")
+        self.app.notify(f"{len(unit_ids)} unité(s) choisie(s).")  # the chat says the next key

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,7 +18,7 @@ from textual.widgets import (
 )
 
 from orient.assistant.errors import HubError, HubUnavailable
-from orient.assistant.tui.formatting import TIMING_FR, waiting
+from orient.assistant.tui.formatting import TIMING_FR, answer_text, waiting
 from orient.assistant.tui.modals import AcceptModal, ReasonModal, TextModal
 from orient.assistant.tui.screens.base import OrientScreen
 from orient.models.lifecycle import (
@@ -25,6 +26,7 @@ from orient.models.lifecycle import (
     REFUSAL_REASONS,
     ReferralStatus,
 )
+from orient.models.localtime import fr_datetime
 
 
 class ReferralScreen(OrientScreen):
@@ -61,10 +63,16 @@ class ReferralScreen(OrientScreen):
             await self.query_one("#dossier", Markdown).update(self.problem(exc))
             return
         r = opened["referral"]
-        self.query_one("#referral-status", Static).update(
-            f"{REFERRAL_STATUS_FR[ReferralStatus(r['status'])]} · délai {TIMING_FR.get(r['timing'], '')} · "
-            f"attente {waiting(r['waiting_minutes'])}" + (" · EN RETARD" if r["overdue"] else "")
-            + (f" · réponse du demandeur : {r['info_answer']}" if r.get("info_answer") else ""))
+        lines = [f"{REFERRAL_STATUS_FR[ReferralStatus(r['status'])]} · délai {TIMING_FR.get(r['timing'], '')} · "
+                 f"envoyée le {fr_datetime(r['sent_at'], ' à ')} · attente {waiting(r['waiting_minutes'])}"
+                 + (" · EN RETARD" if r["overdue"] else "")]
+        if r.get("question"):
+            lines.append(f"Votre question : {r['question']}")
+        if r.get("info_answer"):
+            lines.append(f"Réponse du médecin : {r['info_answer']}")
+        if r["status"] not in (ReferralStatus.INFO_REQUESTED.value, ReferralStatus.READ.value) and answer_text(r):
+            lines.append(f"Réponse de l'unité : {answer_text(r)}")
+        self.query_one("#referral-status", Static).update(Text("\n".join(lines)))
         await self.query_one("#dossier", Markdown).update(
             letter_from_answers(opened["dossier"], opened["sections"], opened["signed_at"],
                                 opened.get("warnings")))

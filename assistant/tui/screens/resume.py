@@ -18,6 +18,7 @@ from orient.models.lifecycle import (
     DOSSIER_STATUS_FR,
     DossierStatus,
 )
+from orient.models.localtime import fr_datetime
 
 
 class ResumeScreen(OrientScreen):
@@ -44,7 +45,7 @@ class ResumeScreen(OrientScreen):
             return
         for row in rows:
             table.add_row(row["patient"], DOSSIER_STATUS_FR[DossierStatus(row["status"])],
-                          row["updated_at"][:16].replace("T", " "), key=row["id"])
+                          fr_datetime(row["updated_at"]), key=row["id"])  # Paris time
 
     @on(DataTable.RowSelected)
     def open_dossier(self, event: DataTable.RowSelected) -> None:

@@ -49,17 +49,29 @@ class SignScreen(ModalScreen[str | None]):
         view = await self.orient.client.dossier(self.dossier_id)
         self.version = view["version"]
         state = self.query_one("#state", Static)
-        # where it will go, by name, before the code that sends it
-        going = "\n".join(f"  · {label}" for label in view.get("chosen_labels") or view["chosen_units"])
+        # where it will go, by name, before the code that sends it: on a sent dossier, only the
+        # units added since (the others already have their referral)
+        sent = set(view.get("sent_units") or [])
+        labels = view.get("chosen_labels") or view["chosen_units"]
+        pairs = list(zip(view["chosen_units"], labels, strict=False))
+        going = "\n".join(f"  · {label}" for unit, label in pairs if unit not in sent)
+        already = "\n".join(f"  · {label}" for unit, label in pairs if unit in sent)
+        self.adding = bool(sent)
         if view["signed"]:
-            state.update(f"Dossier déjà signé : Entrée pour l'envoyer à\n{going}")
+            self.query_one(".title", Label).update("Envoyer")
+            if self.adding:
+                state.update(f"Dossier déjà envoyé à :\n{already}\nEntrée pour l'envoyer aussi, sous la "
+                             f"même signature, à :\n{going}")
+            else:
+                state.update(f"Dossier signé : Entrée pour l'envoyer à\n{going}")
             self.query_one("#code", Input).placeholder = "Entrée pour envoyer"
         else:
             state.update(f"Signer puis envoyer à :\n{going}\nTapez votre code puis Entrée.")
-        self.signed = view["signed"]
-        self.units = len(view["chosen_units"])
+        self.signed = self.was_signed = view["signed"]
+        self.units = len([u for u in view["chosen_units"] if u not in sent])
         if not self.units:
-            state.update("Choisissez d'abord de 1 à 5 unités (Échap, puis F7) : rien n'est signé ni envoyé.")
+            state.update("Aucune unité ajoutée à envoyer : Échap, puis F7 pour en choisir." if sent else
+                         "Choisissez d'abord de 1 à 5 unités (Échap, puis F7) : rien n'est signé ni envoyé.")
         self.query_one("#code", Input).focus()
 
     @on(Input.Submitted, "#code")
@@ -89,7 +101,12 @@ class SignScreen(ModalScreen[str | None]):
             error.update(exc.detail)
             return
         sent = len(result["referrals"])
-        self.dismiss(f"Dossier signé et envoyé : {sent} demande(s). Suivi : tableau de bord (Accueil, d).")
+        if getattr(self, "adding", False):
+            self.dismiss(f"Dossier envoyé aux unités ajoutées : {sent} demande(s) de plus. "
+                         "Suivi : tableau de bord (Accueil, d).")
+        else:
+            done = "envoyé" if getattr(self, "was_signed", False) else "signé et envoyé"
+            self.dismiss(f"Dossier {done} : {sent} demande(s). Suivi : tableau de bord (Accueil, d).")
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
