@@ -108,6 +108,8 @@ class FieldSpec:
     blocks: bool = False  # a non-empty answer ends the questions (red flags)
     refusal_hint: str = ""
     example: str = ""
+    # the label in written documents (the letter) where `label` reads as a question
+    letter_label: str = ""
     tags: frozenset[str] = field(default_factory=frozenset)
 
     @property
