@@ -223,7 +223,10 @@ def refusal_message(spec: FieldSpec, typed: str, err: ReadError) -> str:
     if len(shown) > 60:
         shown = shown[:57] + "…"
     head = f"« {spec.label} » : " + (f"« {shown} » n'est pas accepté" if shown else "une réponse est requise")
-    reason = f" ({err.reason})" if err.reason else ""
+    if "(" in err.reason:  # a reason with its own brackets reads as a sentence: never "...))"
+        reason = f". {err.reason[0].upper()}{err.reason[1:]}"
+    else:
+        reason = f" ({err.reason})" if err.reason else ""
     msg = f"{head}{reason}. Attendu : {err.expected}."
     if spec.refusal_hint:
         msg += f" {spec.refusal_hint}"
