@@ -104,7 +104,7 @@ async def answer_latency(db: Path) -> list[float]:
         # a first start: the person presses 1 (doctor) as soon as the first screen shows, then n
         t0 = time.perf_counter()
         await pilot.press("1")
-        while app.role != "doctor":
+        while not (type(app.screen).__name__ == "HomeScreen" and app.screen.is_mounted):
             await pilot.pause(0.01)
         t1 = time.perf_counter()
         await pilot.press("n")

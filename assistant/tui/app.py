@@ -45,6 +45,8 @@ class OrientApp(App[None]):
         self._client = client
         self.role = ""
         self.user_name = ""
+        self._signing_in: str | None = None  # embedded: the demo role whose client is being made
+        self._deferred: tuple[str, tuple[Any, ...], dict[str, Any], Any] | None = None
         self.letter_folder = letter_folder or Path.home() / "Documents" / "orient"
         self.feed_wait = feed_wait
 
@@ -61,17 +63,30 @@ class OrientApp(App[None]):
 
     def open_screen(self, name: str, *args: Any, callback: Callable[[Any], Any] | None = None,
                     **kwargs: Any) -> None:
-        """Push the screen called `name` on top of the current one."""
+        """Push the screen called `name` on top of the current one. While a demo user is being
+        signed in (the local hub still opening), the screen opens as soon as the hub is ready."""
+        if self._signing_in is not None and name != "who":
+            self._deferred = (name, args, kwargs, callback)
+            self.notify("Préparation de la démonstration…", timeout=2)
+            return
         self.push_screen(self.make_screen(name, *args, **kwargs), callback)
 
     def replace_screen(self, name: str, *args: Any, **kwargs: Any) -> None:
         """Replace the current screen by the screen called `name`."""
+        if name == "who":
+            self._signing_in = None
+            self._deferred = None
         self.switch_screen(self.make_screen(name, *args, **kwargs))
 
     @property
     def client(self) -> HubClient:
         assert self._client is not None, "no user signed in"
         return self._client
+
+    @property
+    def demo_users(self) -> bool:
+        """Embedded mode (the first screen picks a demo user), known without waiting for the hub."""
+        return self._embedded is not None
 
     @property
     def embedded(self) -> Embedded | None:
@@ -111,6 +126,7 @@ class OrientApp(App[None]):
         old = self.world
         self._client = None
         self.role = self.user_name = ""
+        self._signing_in = self._deferred = None
         self._hub_ready.clear()
         self._embedded = self._new_world
         while len(self.screen_stack) > 1:
@@ -144,9 +160,17 @@ class OrientApp(App[None]):
         self.open_screen("home")
 
     def sign_in(self, role: str) -> None:
-        """Embedded mode: become a demo user (once the local hub is ready)."""
-        if not self._hub_ready.is_set():
-            self.notify("Préparation de la démonstration…")
+        """Embedded mode: become a demo user. The home screen shows at once (the name is known
+        without the hub); the local hub may still be opening, and whatever the person opens from
+        home waits for it (open_screen)."""
+        from orient.assistant import demo_accounts as demo
+
+        accounts = {"doctor": demo.DEMO_DOCTOR, "secretary": demo.DEMO_SECRETARY,
+                    "receiver": demo.DEMO_RECEIVER, "admin": demo.DEMO_ADMIN}
+        self._client = None
+        self._signing_in = role
+        self.role, self.user_name = role, accounts[role].name
+        self.replace_screen("home")
         self._sign_in(role)
 
     @work(thread=True, exclusive=True, group="sign-in")
@@ -158,12 +182,15 @@ class OrientApp(App[None]):
         self.call_from_thread(self._signed_in, role, client)
 
     def _signed_in(self, role: str, client: HubClient) -> None:
-        from orient.assistant.embedded import DEMO_ACCOUNTS  # loaded by then
-
+        if self._signing_in != role:
+            return  # the person went back to the first screen meanwhile
+        self._signing_in = None
         self._client = client
-        self.role, self.user_name = role, DEMO_ACCOUNTS[role].name
-        self.replace_screen("home")
         self.retry()
+        if self._deferred is not None:
+            name, args, kwargs, callback = self._deferred
+            self._deferred = None
+            self.open_screen(name, *args, callback=callback, **kwargs)
 
     @work(group="outbox")
     async def retry(self) -> None:

@@ -71,5 +71,5 @@ class HomeScreen(OrientScreen):
             self.orient.open_screen("inbox")
 
     def action_switch(self) -> None:
-        if self.orient.embedded is not None:
+        if self.orient.demo_users:  # embedded: the demo users (asks nothing of the hub)
             self.orient.replace_screen("who")
