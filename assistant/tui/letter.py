@@ -9,7 +9,8 @@ from orient.dialogs.documents import render_letter_markdown, sections_from_answe
 
 
 def letter_from_answers(answers: dict[str, Any], sections: list[dict[str, Any]] | None = None,
-                        signed_at: str | None = None) -> str:
-    """The letter from the hub's sections (values as shown to people), else from the answers."""
+                        signed_at: str | None = None, addressees: list[str] | None = None) -> str:
+    """The letter from the hub's sections (values as shown to people), else from the answers;
+    `addressees`: the units it goes to, in words."""
     return render_letter_markdown(answers, sections or sections_from_answers(answers), signed_at,
-                                  date.today())
+                                  date.today(), addressees=[a for a in addressees or [] if a])

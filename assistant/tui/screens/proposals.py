@@ -15,6 +15,7 @@ from textual.widgets import (
 
 from orient.assistant.errors import HubError, HubUnavailable
 from orient.assistant.tui.screens.base import OrientScreen
+from orient.assistant.tui.widgets import MarkedSelectionList
 
 
 class ProposalsScreen(OrientScreen):
@@ -33,7 +34,7 @@ class ProposalsScreen(OrientScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Unités proposées (Espace pour cocher, 1 à 5 ; F9 pour valider)", classes="status")
-        yield SelectionList[str](id="units")
+        yield MarkedSelectionList(id="units")
         yield Static("", id="reasons", classes="status")
         yield Input(placeholder="Établissement absent (nom, FINESS) ou identifiant d'unité, puis Entrée",
                     id="why")

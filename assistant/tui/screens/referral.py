@@ -66,7 +66,8 @@ class ReferralScreen(OrientScreen):
             f"attente {waiting(r['waiting_minutes'])}" + (" · EN RETARD" if r["overdue"] else "")
             + (f" · réponse du demandeur : {r['info_answer']}" if r.get("info_answer") else ""))
         await self.query_one("#dossier", Markdown).update(
-            letter_from_answers(opened["dossier"], opened["sections"], opened["signed_at"]))
+            letter_from_answers(opened["dossier"], opened["sections"], opened["signed_at"],
+                                addressees=[" — ".join(x for x in (r.get("unit_name"), r.get("establishment")) if x)]))
 
     def action_accept(self) -> None:
         self.app.push_screen(AcceptModal(), self.accept)  # type: ignore[arg-type]
