@@ -145,7 +145,7 @@ class ChatScreen(Screen[None]):
         """What is true of a reopened dossier: where its questions resume, or its status once they
         are over (a sent dossier is not 'resumed where it stopped')."""
         patient = patient_label(view["answers"])
-        of = f" de {patient}" if patient else ""
+        of = f" de {patient}," if patient else ""
         if view["question"] is not None:
             return f"Dossier{of} repris là où il s'était arrêté."
         status = DOSSIER_STATUS_FR.get(DossierStatus(view["status"]), view["status"])
