@@ -63,14 +63,3 @@ class Embedded:
 
     def close(self) -> None:
         self.engine.dispose()
-
-    def replay_scenarios(self, scenarios: list[dict[str, object]]) -> None:
-        """Play scenario dicts (spec/replay.md) on this hub's database: the kiosk's synthetic
-        patients. The world is built here, on the hub's side, so that the TUI needs no store."""
-        from orient.assistant import replay
-        from orient.assistant.service import DossierService
-
-        service = DossierService(self.engine)
-        for scenario in scenarios:
-            replay.run(replay.parse_scenario(scenario), service)
-

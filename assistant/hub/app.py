@@ -10,148 +10,30 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import anyio.to_thread
-from fastapi import Depends, FastAPI, Header, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
-from sqlalchemy.engine import Engine as DbEngine
-from sqlmodel import Session
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import orient
-from orient.assistant.hub.auth import AuthError, Principal, principal_for
-from orient.assistant.service import DossierService, SendError, paris_now
+from orient.assistant.hub import routes_admin, routes_dossiers, routes_feed, routes_referrals
+from orient.assistant.hub.access import BadRequest, Conflict, Forbidden, Hub, json_error
+from orient.assistant.hub.auth import AuthError
+from orient.assistant.service import SendError
 from orient.assistant.store.accounts import AccessError
 from orient.assistant.store.dossiers import NotFound, StaleWrite
 from orient.assistant.store.referrals import ReferralError
-from orient.models.users import Role
+
+__all__ = ["Hub", "create_app"]
 
 MAX_BODY = 64 * 1024
 VERSION = "0.1.0"
-
-
-@dataclass
-class Hub:
-    """What the hub runs on. `clock` gives the current time (tests control it)."""
-
-    db: DbEngine
-    clock: Callable[[], datetime] = paris_now
-    service: DossierService = field(init=False)
-    reads: DbEngine = field(init=False)
-    poll_seconds: float = 0.25  # how often a waiting feed request looks for new events
-    notifier: Any = None  # PostgreSQL LISTEN/NOTIFY listener, when on PostgreSQL
-    # Threads running the plain (blocking) endpoints at once; None: SQLITE_THREADS on SQLite,
-    # AnyIO's default (40) elsewhere. SQLite has one writer at a time: more threads only fight
-    # over the GIL (a thread coming back from SQLite waits up to 5 ms for it) and delay the event
-    # loop, which parses requests and writes responses.
-    threads: int | None = None
-    tokens: TokenCache = field(default_factory=lambda: TokenCache())
-
-    def __post_init__(self) -> None:
-        from orient.assistant.store.db import reader_engine
-
-        self.service = DossierService(self.db, clock=self.clock)
-        self.reads = reader_engine(self.db)
-
-    def now(self) -> datetime:
-        return self.clock().astimezone(UTC)
-
-    def session(self) -> Session:
-        return Session(self.db)
-
-    def read_session(self) -> Session:
-        """For lookups that write nothing (they never wait for writers)."""
-        return Session(self.reads)
-
-
-class TokenCache:
-    """Recently checked tokens, for `SECONDS` at most: a revocation in this process clears it at
-    once; one made through another hub process takes effect within `SECONDS`."""
-
-    SECONDS = 2.0
-
-    def __init__(self) -> None:
-        self._items: dict[str, tuple[Principal, datetime, float]] = {}
-
-    def get(self, token: str | None, now: datetime) -> Principal | None:
-        item = self._items.get(token or "")
-        if item is None:
-            return None
-        found, expires, at = item
-        if time.monotonic() - at > self.SECONDS or expires <= now:
-            self._items.pop(token or "", None)
-            return None
-        return found
-
-    def put(self, token: str, found: Principal, expires: datetime) -> None:
-        if len(self._items) > 10_000:
-            self._items.clear()
-        self._items[token] = (found, expires, time.monotonic())
-
-    def clear(self) -> None:
-        self._items.clear()
-
-
-class Forbidden(PermissionError):
-    """403: the role may not do this; the message is French."""
-
-
-class Conflict(RuntimeError):
-    """409 with the current state."""
-
-    def __init__(self, message: str, current: Any = None) -> None:
-        super().__init__(message)
-        self.current = current
-
-
-class BadRequest(ValueError):
-    """400/422 with a French message."""
-
-
-def hub_of(request: Request) -> Hub:
-    hub: Hub = request.app.state.hub
-    return hub
-
-
-async def principal(request: Request, authorization: str | None = Header(None)) -> Principal:
-    """The caller. Asynchronous, so that a token found in the cache costs no thread hop (FastAPI
-    runs plain functions in its thread pool); the database is only read on a cache miss."""
-    token = None
-    if authorization:
-        scheme, _, value = authorization.partition(" ")
-        token = value.strip() if scheme.lower() == "bearer" else None
-    hub = hub_of(request)
-    cached = hub.tokens.get(token, hub.now())
-    if cached is not None:
-        request.state.principal = cached
-        return cached
-    found, expires = await anyio.to_thread.run_sync(_lookup_token, hub, token)
-    hub.tokens.put(token or "", found, expires)
-    request.state.principal = found
-    return found
-
-
-def _lookup_token(hub: Hub, token: str | None) -> tuple[Principal, datetime]:
-    with hub.read_session() as session:
-        return principal_for(session, token, hub.now())
-
-
-def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
-    async def check(who: Principal = Depends(principal)) -> Principal:
-        if who.role not in roles:
-            names = ", ".join(r.value for r in roles)
-            raise Forbidden(f"Action réservée aux rôles : {names} (vous êtes « {who.role.value} »).")
-        return who
-
-    return check
 
 
 _TYPE_FR = {
@@ -247,16 +129,6 @@ async def _refuse(send: Send, status: int, detail: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def model_response(model: BaseModel, status_code: int = 200) -> Response:
-    """A body serialised once by pydantic: a model returned as such would be validated again by
-    FastAPI (in a second thread-pool hop for a plain endpoint) before being serialised."""
-    return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")
-
-
-def _json(status: int, detail: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"detail": detail, **extra}, status_code=status)
-
-
 SQLITE_THREADS = 4
 
 
@@ -295,7 +167,7 @@ def create_app(hub: Hub) -> FastAPI:
     async def invalid(_r: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _validation_errors(exc)
         listed = " ; ".join(f"« {e['field']} » : {e['message']}" for e in errors)
-        return _json(422, f"Requête invalide : {listed}.", errors=errors)
+        return json_error(422, f"Requête invalide : {listed}.", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -304,7 +176,7 @@ def create_app(hub: Hub) -> FastAPI:
             404: f"Adresse inconnue : « {request.url.path} ».",
             405: f"Méthode {request.method} non permise sur « {request.url.path} ».",
         }
-        return _json(exc.status_code, french.get(exc.status_code, "Requête refusée."))
+        return json_error(exc.status_code, french.get(exc.status_code, "Requête refusée."))
 
     @app.exception_handler(AuthError)
     async def unauthenticated(_r: Request, exc: AuthError) -> JSONResponse:
@@ -316,11 +188,11 @@ def create_app(hub: Hub) -> FastAPI:
 
     @app.exception_handler(StaleWrite)
     async def stale(_r: Request, exc: StaleWrite) -> JSONResponse:
-        return _json(409, str(exc))
+        return json_error(409, str(exc))
 
     @app.exception_handler(Conflict)
     async def conflict(_r: Request, exc: Conflict) -> JSONResponse:
-        return _json(409, str(exc), current=exc.current)
+        return json_error(409, str(exc), current=exc.current)
 
     @app.get("/health", tags=["système"])
     def health() -> dict[str, str]:
@@ -329,8 +201,6 @@ def create_app(hub: Hub) -> FastAPI:
     @app.get("/version", tags=["système"])
     def version() -> dict[str, str]:
         return {"version": getattr(orient, "__version__", VERSION)}
-
-    from orient.assistant.hub import routes_admin, routes_dossiers, routes_feed, routes_referrals
 
     app.include_router(routes_dossiers.router)
     app.include_router(routes_referrals.router)
@@ -372,11 +242,6 @@ class AccessLog:
 
 def _handler(status: int) -> Callable[[Request, Exception], Any]:
     async def handle(_r: Request, exc: Exception) -> JSONResponse:
-        return _json(status, str(exc))
+        return json_error(status, str(exc))
 
     return handle
-
-
-def sessions(request: Request) -> Iterator[Session]:
-    with hub_of(request).session() as session:
-        yield session

@@ -14,9 +14,16 @@ from sqlalchemy import select
 from orient.assistant import accounts_admin
 from orient.assistant.directory.criteria import CriteriaError, criteria_from_text
 from orient.assistant.hub import schemas as s
-from orient.assistant.hub.app import BadRequest, Conflict, Forbidden, hub_of, principal, require
+from orient.assistant.hub.access import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    hub_of,
+    owners_of,
+    principal,
+    require,
+)
 from orient.assistant.hub.auth import DEFAULT_TTL, Principal, issue_token, revoke_token, token_hash
-from orient.assistant.hub.routes_dossiers import _owners
 from orient.assistant.store import audit
 from orient.assistant.store import referrals as store
 from orient.assistant.store.dossiers import NotFound
@@ -124,7 +131,7 @@ def stats(request: Request, who: Principal = Depends(principal)) -> s.StatsOut:
         if who.role == Role.RECEIVER:
             rows = [r for r in rows if r.unit_id in who.unit_ids]
         elif who.role != Role.ADMIN:
-            owners = set(_owners(session, who, hub))
+            owners = set(owners_of(session, who, hub))
             rows = [r for r in rows if r.owner_rpps in owners]
     minutes: dict[str, list[float]] = {}
     for r in rows:

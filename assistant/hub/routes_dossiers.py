@@ -5,53 +5,34 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy import bindparam
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from orient.assistant.engine import Question
 from orient.assistant.hub import schemas as s
-from orient.assistant.hub.app import Conflict, Forbidden, Hub, hub_of, model_response, require
+from orient.assistant.hub.access import (
+    Conflict,
+    Forbidden,
+    Hub,
+    actor_for_dossier,
+    actor_of,
+    hub_of,
+    model_response,
+    owners_of,
+    require,
+    shows_medical,
+    visible_answers,
+)
 from orient.assistant.hub.auth import Principal
-from orient.assistant.hub.views import referral_out, unit_label
+from orient.assistant.hub.views import display, referral_out, review_sections, unit_label
 from orient.assistant.service import Step
 from orient.assistant.store import accounts
-from orient.assistant.store.dossiers import NotFound, StaleWrite, load
-from orient.assistant.store.tables import DelegationRow, DossierRow
+from orient.assistant.store.dossiers import StaleWrite, load
+from orient.assistant.store.tables import DossierRow
 from orient.dialogs.hnp import HNP, patient_label
 from orient.models.users import Actor, Role, Scope
 
 router = APIRouter(prefix="/dossiers", tags=["dossiers"])
 FILLERS = require(Role.DOCTOR, Role.SECRETARY)
-
-
-def actor_of(hub: Hub, who: Principal, doctor_rpps: str | None) -> Actor:
-    """The doctor acts for themself; a secretary under the delegation of the dossier's doctor."""
-    if who.role == Role.DOCTOR:
-        return Actor(who.user_id, Role.DOCTOR, who.name, rpps=who.rpps)
-    if who.role != Role.SECRETARY:
-        raise Forbidden("Seuls un médecin ou une secrétaire déléguée accèdent aux dossiers.")
-    with hub.read_session() as session:
-        return accounts.actor_for(session, who.user_id, doctor_rpps, now=hub.now())
-
-
-_DOSSIER = DossierRow.__table__  # type: ignore[attr-defined]
-_OWNER = select(_DOSSIER.c.owner_rpps).where(_DOSSIER.c.id == bindparam("dossier_id"))  # built once
-
-
-def actor_for_dossier(hub: Hub, who: Principal, dossier_id: str) -> Actor:
-    if who.role not in (Role.DOCTOR, Role.SECRETARY):
-        raise Forbidden("Seuls un médecin ou une secrétaire déléguée accèdent aux dossiers.")
-    with hub.read_session() as session:
-        owner = session.connection().execute(_OWNER, {"dossier_id": dossier_id}).scalar()
-    if owner is None:
-        raise NotFound(f"Dossier introuvable : « {dossier_id} ».")
-    try:
-        actor = actor_of(hub, who, owner)
-    except accounts.AccessError:
-        raise NotFound(f"Dossier introuvable : « {dossier_id} ».") from None
-    if not actor.acts_for(owner):
-        raise NotFound(f"Dossier introuvable : « {dossier_id} ».")
-    return actor
 
 
 def question_out(hub: Hub, q: Question | None) -> s.QuestionOut | None:
@@ -63,7 +44,7 @@ def question_out(hub: Hub, q: Question | None) -> s.QuestionOut | None:
         field=spec.id, label=spec.label, section=spec.section,
         section_title=dialog.section_title(spec.section), question=spec.question, why=spec.why,
         type=spec.type.value, required=q.required, options=list(spec.options), current=q.current,
-        current_display=None if q.current is None else _display(hub, spec.id, q.current, spec.display(q.current)),
+        current_display=None if q.current is None else display(hub, spec.id, q.current, spec.display(q.current)),
         changing=q.changing, suggestions=list(q.suggestions),
     )
 
@@ -82,17 +63,7 @@ def step_out(hub: Hub, step: Step) -> s.StepOut:
 
 def _recorded(hub: Hub, field_id: str, value: Any) -> str:
     spec = hub.service.dialog.field(field_id)
-    return _display(hub, field_id, value, spec.display(value))
-
-
-def shows_medical(actor: Actor) -> bool:
-    return actor.role == Role.DOCTOR or actor.has_scope(Scope.READ_MEDICAL)
-
-
-def visible_answers(answers: dict[str, Any], actor: Actor) -> dict[str, Any]:
-    if shows_medical(actor):
-        return dict(answers)
-    return {k: v for k, v in answers.items() if not k.startswith("medical.")}
+    return display(hub, field_id, value, spec.display(value))
 
 
 def guarded(hub: Hub, actor: Actor, dossier_id: str, run: Any) -> Response:
@@ -118,7 +89,7 @@ def create(body: s.NewDossier, request: Request, who: Principal = Depends(FILLER
 def list_dossiers(request: Request, who: Principal = Depends(FILLERS)) -> list[s.DossierSummary]:
     hub = hub_of(request)
     with hub.session() as session:
-        owners = _owners(session, who, hub)
+        owners = owners_of(session, who, hub)
         rows = session.exec(select(DossierRow).where(DossierRow.owner_rpps.in_(owners))  # type: ignore[attr-defined]
                             .order_by(DossierRow.updated_at.desc())).all()  # type: ignore[attr-defined]
         out = []
@@ -131,14 +102,6 @@ def list_dossiers(request: Request, who: Principal = Depends(FILLERS)) -> list[s
                                             answers.get("patient.birth_date")),
                                         updated_at=row.updated_at))
         return out
-
-
-def _owners(session: Session, who: Principal, hub: Hub) -> list[str]:
-    if who.role == Role.DOCTOR:
-        return [who.rpps or ""]
-    now = hub.now()
-    rows = session.exec(select(DelegationRow).where(DelegationRow.secretary_id == who.user_id)).all()
-    return [r.doctor_rpps for r in rows if accounts.delegation_of(r).active(now)]
 
 
 @router.get("/{dossier_id}", response_model=s.DossierOut)
@@ -204,30 +167,6 @@ def review(dossier_id: str, request: Request, who: Principal = Depends(FILLERS))
     hub.service.record(actor, dossier_id, "dossier_reviewed",
                        "volet médical inclus" if medical else "volet médical masqué")
     return review_sections(hub, hub.service.review(actor, dossier_id), medical)
-
-
-def review_sections(hub: Hub, sections: list[Any], medical: bool) -> list[dict[str, Any]]:
-    """The review as plain data (also what a receiving unit reads)."""
-    out = []
-    for section in sections:
-        hidden = section.section == "medical" and not medical
-        out.append({
-            "section": section.section, "title": section.title, "hidden": hidden,
-            "items": [] if hidden else [
-                {"field": i.field.id, "label": i.field.label, "state": i.state, "value": i.value,
-                 "display": _display(hub, i.field.id, i.value, i.display), "who": i.who}
-                for i in section.items
-            ],
-        })
-    return out
-
-
-def _display(hub: Hub, field_id: str, value: Any, shown: str) -> str:
-    """The commune as its name, département and code rather than the bare INSEE code."""
-    if field_id == "patient.commune" and value and hub.service.lookups.communes is not None:
-        commune = hub.service.lookups.communes.get(value)
-        return commune.label if commune is not None else shown
-    return shown
 
 
 @router.get("/{dossier_id}/proposals")

@@ -12,9 +12,8 @@ from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from orient.assistant.hub import schemas as s
-from orient.assistant.hub.app import Hub, hub_of, principal
+from orient.assistant.hub.access import Hub, hub_of, owners_of, principal
 from orient.assistant.hub.auth import Principal
-from orient.assistant.hub.routes_dossiers import _owners
 from orient.assistant.store.tables import FeedEventRow
 from orient.models.users import Role
 
@@ -26,7 +25,7 @@ def _events(session: Session, hub: Hub, who: Principal, after: int) -> list[s.Fe
     if who.role == Role.RECEIVER:
         visible = FEED.c.unit_id.in_(list(who.unit_ids))
     elif who.role in (Role.DOCTOR, Role.SECRETARY):
-        visible = FEED.c.owner_rpps.in_(_owners(session, who, hub))
+        visible = FEED.c.owner_rpps.in_(owners_of(session, who, hub))
     else:
         return []
     rows = session.connection().execute(

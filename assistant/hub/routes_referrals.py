@@ -12,10 +12,9 @@ from sqlmodel import Session
 
 from orient.assistant.engine import Engine
 from orient.assistant.hub import schemas as s
-from orient.assistant.hub.app import Forbidden, Hub, hub_of, require
+from orient.assistant.hub.access import Forbidden, Hub, hub_of, owners_of, require
 from orient.assistant.hub.auth import Principal
-from orient.assistant.hub.routes_dossiers import _owners, review_sections
-from orient.assistant.hub.views import referral_out
+from orient.assistant.hub.views import referral_out, review_sections
 from orient.assistant.store import audit
 from orient.assistant.store import referrals as store
 from orient.assistant.store.dossiers import NotFound, load
@@ -39,7 +38,7 @@ def _mine(session: Session, hub: Hub, who: Principal, referral_id: str) -> Refer
     ref = store.get(session, referral_id)
     visible = ref is not None and (
         ref.unit_id in who.unit_ids if who.role == Role.RECEIVER
-        else ref.owner_rpps in _owners(session, who, hub)
+        else ref.owner_rpps in owners_of(session, who, hub)
     )
     if ref is None or not visible:
         raise NotFound(f"Demande introuvable : « {referral_id} ».")
@@ -64,7 +63,7 @@ def dashboard(request: Request, who: Principal = Depends(REQUESTERS)) -> list[s.
     hub = hub_of(request)
     now = hub.now()
     with hub.read_session() as session:
-        refs = [r for owner in _owners(session, who, hub) for r in store.of_owner(session, owner)]
+        refs = [r for owner in owners_of(session, who, hub) for r in store.of_owner(session, owner)]
     return [referral_out(hub, r, now) for r in refs]
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from orient.assistant.hub import schemas as s
 from orient.assistant.store.referrals import aware, overdue
 from orient.assistant.store.tables import ReferralRow
 
 if TYPE_CHECKING:
-    from orient.assistant.hub.app import Hub
+    from orient.assistant.hub.access import Hub
     from orient.models.directory import Establishment, Unit
 
 
@@ -43,3 +43,27 @@ def referral_out(hub: Hub, r: ReferralRow, now: datetime) -> s.ReferralOut:
         info_answer=r.info_answer, unit_phone=unit.phone if unit else None,
         unit_name=unit.name if unit else None, establishment=est.name if est else None,
     )
+
+
+def review_sections(hub: Hub, sections: list[Any], medical: bool) -> list[dict[str, Any]]:
+    """The review as plain data (also what a receiving unit reads)."""
+    out = []
+    for section in sections:
+        hidden = section.section == "medical" and not medical
+        out.append({
+            "section": section.section, "title": section.title, "hidden": hidden,
+            "items": [] if hidden else [
+                {"field": i.field.id, "label": i.field.label, "state": i.state, "value": i.value,
+                 "display": display(hub, i.field.id, i.value, i.display), "who": i.who}
+                for i in section.items
+            ],
+        })
+    return out
+
+
+def display(hub: Hub, field_id: str, value: Any, shown: str) -> str:
+    """The commune as its name, département and code rather than the bare INSEE code."""
+    if field_id == "patient.commune" and value and hub.service.lookups.communes is not None:
+        commune = hub.service.lookups.communes.get(value)
+        return commune.label if commune is not None else shown
+    return shown

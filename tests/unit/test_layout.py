@@ -80,3 +80,24 @@ def test_the_directory_parses_and_the_store_writes() -> None:
         if bad:
             offenders[str(path.relative_to(ROOT))] = sorted(bad)
     assert offenders == {}
+
+
+def test_the_hub_routes_share_helpers_through_access_only() -> None:
+    """hub/app.py assembles the application from the routes; the routes import their shared helpers
+    (caller, access checks, owners, responses) from hub/access.py, never from app.py nor from
+    another route; access.py and views.py import no route and not app.py."""
+    hub = ROOT / "assistant" / "hub"
+    routes = {p.stem for p in hub.glob("routes_*.py")}
+    assert {"routes_dossiers", "routes_admin", "routes_feed", "routes_referrals"} <= routes
+    offenders = {}
+    for path in hub.glob("*.py"):
+        if path.stem in ("app", "server"):  # the assembly, and the process that serves it
+            continue
+        own = path.stem
+        bad = {m for m in _imports(path)
+               if m == "orient.assistant.hub.app" or m.startswith("orient.assistant.hub.app.")
+               or any(m == f"orient.assistant.hub.{r}" or m.startswith(f"orient.assistant.hub.{r}.")
+                      for r in routes - {own})}
+        if bad:
+            offenders[path.name] = sorted(bad)
+    assert offenders == {}
