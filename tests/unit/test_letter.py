@@ -141,3 +141,10 @@ def test_signature_time_is_french_local_time() -> None:
     assert "le 03/12/2026 à 08:22" in md_text and "le 03/12/2026 à 08:22" in html
     md_text, _ = both(ANSWERS, signed_at="2026-07-01T07:22:00+00:00")  # summer time
     assert "le 01/07/2026 à 09:22" in md_text
+
+
+def test_the_receiving_unit_reads_a_letter_addressed_to_it() -> None:
+    from orient.assistant.tui.letter import letter_from_answers
+
+    text = letter_from_answers(ANSWERS, addressees=["Cardiologie — HOPITAL RANGUEIL CHU TOULOUSE"])
+    assert "**Adressée à** : Cardiologie — HOPITAL RANGUEIL CHU TOULOUSE\n" in text
