@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     why.add_argument("unit_id", help="identifiant de l'unité")
     for p in (search, why):
         p.add_argument("--specialty", required=True, help="code de spécialité (ex. cardiology)")
+        p.add_argument("--specialty-alt", help="autre spécialité acceptable, classée après la première "
+                       "(ex. pulmonology)")
         p.add_argument("--commune", required=True, help="commune du patient (nom, code postal ou INSEE)")
         p.add_argument("--age", required=True, help="âge du patient en années")
         p.add_argument("--needs", nargs="*", default=[], help="besoins : oxygen, bariatric_bed...")
@@ -249,7 +251,8 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 def criteria_from_args(args: argparse.Namespace) -> Criteria:
     from orient.assistant.directory.criteria import criteria_from_text
 
-    return criteria_from_text(args.specialty, args.commune, args.age, args.needs, args.isolation)
+    return criteria_from_text(args.specialty, args.commune, args.age, args.needs, args.isolation,
+                              args.specialty_alt)
 
 
 def _directory_index(db: str | None):  # type: ignore[no-untyped-def]
@@ -294,19 +297,9 @@ def cmd_directory(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json.dumps([p.as_json() for p in result.proposals], ensure_ascii=False, indent=2) + "\n")
         return 0
-    lines = []
-    for rank, p in enumerate(result.proposals, 1):
-        demo = " [démo]" if p.unit.demo else ""
-        lines.append(f"{rank:>2}. {p.unit.name} — {p.establishment.name} ({p.unit.id}){demo}")
-        lines.extend(f"      · {reason}" for reason in p.reasons)
-    if not result.proposals:
-        lines.append("Aucune unité ne remplit les critères.")
-    if result.full:
-        lines.append(f"Complètes (listées à part) : {len(result.full)} unité(s) : "
-                     + ", ".join(f"{p.establishment.name} ({p.unit.id})" for p in result.full[:10]))
-    if result.more:
-        lines.append("D'autres unités remplissent les critères : augmentez --limit.")
-    sys.stdout.write("\n".join(lines) + "\n")
+    from orient.assistant.directory.listing import search_text
+
+    sys.stdout.write(search_text(result))
     return 0
 
 

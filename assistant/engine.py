@@ -151,7 +151,9 @@ class Engine:
 
     def _question(self, spec: FieldSpec, state: DossierState, changing: bool = False) -> Question:
         suggestions: tuple[tuple[str, str], ...] = ()
-        if spec.suggest_from and self.lookups.icd10 is not None:
+        if spec.suggest is not None and self.lookups.icd10 is not None:
+            suggestions = tuple(spec.suggest(self._context(state)))
+        elif spec.suggest_from and self.lookups.icd10 is not None:
             words = state.answers.get(spec.suggest_from) or ""
             suggestions = tuple(self.lookups.icd10.propose(words)) if words else ()
         return Question(spec, state.answers.get(spec.id) if changing else None, changing,
@@ -181,12 +183,7 @@ class Engine:
                 err = ReadError("", expected_text(spec, state.answers))
                 return self._refuse_input(state, spec, text, err)
             return self._apply(state, actor, spec, None, [], skipped=True)
-        ctx = RuleContext(
-            answers=state.answers,
-            today=self._today(),
-            communes=self.lookups.communes,
-            icd10=self.lookups.icd10,
-        )
+        ctx = self._context(state)
         try:
             value, warnings = read_answer(spec, text, ctx)
         except ReadError as err:
@@ -195,6 +192,10 @@ class Engine:
 
     def _today(self) -> date:
         return self.lookups.now().date()
+
+    def _context(self, state: DossierState) -> RuleContext:
+        return RuleContext(answers=state.answers, today=self._today(), communes=self.lookups.communes,
+                           icd10=self.lookups.icd10)
 
     def _refuse(self, state: DossierState, message: str) -> Outcome:
         return Outcome(False, state, message=message)

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from orient.assistant.directory.communes import SharedTable
 from orient.assistant.directory.icd10 import Icd10, default_icd10
-from orient.assistant.directory.matching import Criteria, DirectoryIndex, SearchResult
+from orient.assistant.directory.matching import Criteria, DirectoryIndex, SearchResult, alternative_specialty
 from orient.assistant.engine import (
     Engine,
     Event,
@@ -269,6 +269,7 @@ class DossierService:
             age=age_on(date.fromisoformat(a["patient.birth_date"]), self.clock().date()),
             needs=frozenset(a.get("logistics.needs") or ()),
             isolation=a.get("medical.isolation"),
+            specialty_alt=alternative_specialty(a),
         )
 
     def proposals(self, actor: Actor, dossier_id: str, limit: int = 20,

@@ -52,8 +52,10 @@ SPECIALTIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("rheumatology", "Rhumatologie", ("131",)),
     ("psychiatry", "Psychiatrie adulte", ("229",)),
     ("old_age_psychiatry", "Psychiatrie du sujet âgé", ("051",)),
+    ("infectious_diseases", "Maladies infectieuses et tropicales", ("077", "486")),
 )
 SPECIALTY_ACTIVITIES = {code: acts for code, _, acts in SPECIALTIES}
+NO_SPECIALTY = rules.NO_SPECIALTY  # request.specialty_alt: no other specialty is acceptable
 
 BEYOND_48H = (
     "Une HNP est une admission dans les 48 h au plus ; pour plus tard, programmez une "
@@ -238,6 +240,15 @@ FIELDS: tuple[FieldSpec, ...] = (
         options=tuple((code, label) for code, label, _ in SPECIALTIES),
     ),
     FieldSpec(
+        "request.specialty_alt", "Autre spécialité acceptable", T.CHOICE, Req.O, D,
+        "Une autre spécialité serait-elle acceptable, à défaut ? (facultatif, Entrée pour passer)",
+        "Les unités de cette autre spécialité sont aussi proposées, classées après celles de la "
+        "spécialité souhaitée à distance comparable (par exemple : médecine polyvalente, à défaut "
+        "pneumologie).",
+        options=(*((code, label) for code, label, _ in SPECIALTIES), (NO_SPECIALTY, "Aucune")),
+        rule=rules.specialty_alt,
+    ),
+    FieldSpec(
         "request.timing", "Délai souhaité", T.CHOICE, Req.R, D,
         "Dans quel délai l'admission est-elle souhaitée ?",
         "Une HNP est une admission sous 48 h sans passage aux urgences (instruction DGOS 2021/252).",
@@ -274,6 +285,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         "Quel est le code CIM-10 de cette hypothèse ? (facultatif)",
         "Le code CIM-10 rend le diagnostic lisible sans ambiguïté par l'établissement.",
         identifier=True, rule=rules.diagnosis_code, suggest_from="medical.diagnosis",
+        suggest=rules.diagnosis_suggestions,
         example="un code CIM-10 (par exemple I50.0 ou I500)",
     ),
     FieldSpec(

@@ -167,13 +167,48 @@ def none_word(value: str, ctx: RuleContext) -> tuple[Any, list[Warning]]:
     return value, []
 
 
+NO_SPECIALTY = "none"
+
+
+def specialty_alt(value: str, ctx: RuleContext) -> tuple[Any, list[Warning]]:
+    """Another specialty than the one wanted (or none)."""
+    if value != NO_SPECIALTY and value == ctx.answers.get("request.specialty"):
+        raise ReadError("c'est déjà la spécialité souhaitée",
+                        "une autre spécialité de la liste, « aucune », ou Entrée pour passer")
+    return value, []
+
+
 _ICD = re.compile(r"([A-Z])(\d{2})\.?([0-9A-Z]{1,2})?")
 
 
+def patient_age_sex(ctx: RuleContext) -> tuple[int | None, str | None]:
+    """The patient's age in whole years and sex code, when known (None otherwise)."""
+    born = ctx.answers.get("patient.birth_date")
+    try:
+        age = age_on(date.fromisoformat(born), ctx.today) if born else None
+    except (TypeError, ValueError):
+        age = None
+    return age, ctx.answers.get("patient.sex")
+
+
+def diagnosis_suggestions(ctx: RuleContext) -> list[tuple[str, str]]:
+    """ICD-10 codes for the words of the diagnosis, among those that can describe this patient
+    (no perinatal code for an adult, no pregnancy code for a man...)."""
+    words = ctx.answers.get("medical.diagnosis") or ""
+    if not words or ctx.icd10 is None:
+        return []
+    age, sex = patient_age_sex(ctx)
+    return ctx.icd10.propose(words, age=age, sex=sex)
+
+
 def diagnosis_code(value: str, ctx: RuleContext) -> tuple[Any, list[Warning]]:
+    """A typed code outside the patient's age or sex scope is kept with a warning, not refused:
+    the recorded sex may not be the anatomy (transgender or intersex patients), a perinatal
+    condition can be coded a while after birth, and the doctor, who knows the patient, decides;
+    the warning stays with the dossier for the ward to see."""
     expected = "un code CIM-10 (par exemple I50.0 ou I500), ou le numéro d'un code proposé"
     if value.isdigit() and len(value) <= 2 and ctx.icd10 is not None:
-        proposed = ctx.icd10.propose(ctx.answers.get("medical.diagnosis") or "")
+        proposed = diagnosis_suggestions(ctx)
         if not 1 <= int(value) <= len(proposed):
             raise ReadError(f"il n'y a pas de code proposé n° {value}", expected)
         return proposed[int(value) - 1][0], []
@@ -183,6 +218,11 @@ def diagnosis_code(value: str, ctx: RuleContext) -> tuple[Any, list[Warning]]:
     code = f"{m[1]}{m[2]}" + (f".{m[3]}" if m[3] else "")
     if ctx.icd10 is not None and ctx.icd10.label(code) is None:
         raise ReadError("ce code n'existe pas dans la CIM-10", expected)
+    if ctx.icd10 is not None:
+        problem = ctx.icd10.out_of_scope(code, *patient_age_sex(ctx))
+        if problem:
+            return code, [Warning("medical.diagnosis_code", "icd10_out_of_scope",
+                                  f"{problem} Vérifiez le code : il est enregistré tel quel.")]
     return code, []
 
 

@@ -65,7 +65,10 @@ class CommuneLookup(Protocol):
 class Icd10Lookup(Protocol):
     def label(self, code: str) -> str | None: ...
 
-    def propose(self, text: str, limit: int = 5) -> list[tuple[str, str]]: ...
+    def propose(self, text: str, limit: int = 5, age: int | None = None,
+                sex: str | None = None) -> list[tuple[str, str]]: ...
+
+    def out_of_scope(self, code: str, age: int | None = None, sex: str | None = None) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,9 @@ class FieldSpec:
     ins_name: bool = False
     prefilled: bool = False
     suggest_from: str | None = None  # a text field whose words give suggested codes (ICD-10)
+    # the suggested codes themselves, from the answers so far (e.g. filtered by the patient's age
+    # and sex); when absent, the words of `suggest_from` are proposed as they are
+    suggest: Callable[[RuleContext], list[tuple[str, str]]] | None = None
     retract: tuple[str, ...] = ()  # a "non" removes these answers and this one: asked again
     blocks: bool = False  # a non-empty answer ends the questions (red flags)
     refusal_hint: str = ""

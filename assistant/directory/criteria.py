@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from orient.assistant.directory.communes import default_table
 from orient.assistant.directory.matching import Criteria
-from orient.dialogs.hnp import HNP
+from orient.dialogs.hnp import HNP, NO_SPECIALTY
 from orient.models.readers import ReadError, read_choice, read_int, read_multi
 
 
@@ -25,8 +25,12 @@ def _choice(field_id: str, raw: str, flag: str) -> str:
 
 
 def criteria_from_text(specialty: str, commune: str, age: str, needs: list[str] | None = None,
-                       isolation: str | None = None) -> Criteria:
+                       isolation: str | None = None, specialty_alt: str | None = None) -> Criteria:
     code = _choice("request.specialty", specialty, "--specialty")
+    alt = _choice("request.specialty_alt", specialty_alt, "--specialty-alt") if specialty_alt else None
+    if alt == code:
+        raise CriteriaError(f"--specialty-alt « {specialty_alt} » : c'est déjà la spécialité de "
+                            "--specialty ; donnez-en une autre, ou aucune.")
     try:
         years = read_int(age, min=0, max=120)
     except ReadError:
@@ -50,4 +54,5 @@ def criteria_from_text(specialty: str, commune: str, age: str, needs: list[str] 
     place = found.commune
     if place.lat is None or place.lon is None:
         raise CriteriaError(f"--commune « {commune} » : cette commune n'a pas de coordonnées.")
-    return Criteria(code, place.lat, place.lon, years, frozenset(chosen), isolation_code)
+    return Criteria(code, place.lat, place.lon, years, frozenset(chosen), isolation_code,
+                    alt if alt != NO_SPECIALTY else None)

@@ -48,7 +48,9 @@ three-character categories, a penalty for external causes (V01-Y98, never a main
 go to the shorter, more general code. Codes matching less than ``_MIN_COVERAGE`` of the query are
 left out, so unknown words give []. A word not in any label is matched as the prefix of known
 words, else as a known word with one letter missing, added or swapped. A code typed in the text
-(``I50.0``) comes first.
+(``I50.0``) comes first. Given the patient's age and sex, codes outside their scope are left out
+(``icd10_scope``: perinatal codes only under one year, pregnancy codes only for a woman of 12 to
+55, codes restricted to one sex); ``out_of_scope`` says why a typed code does not fit.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ from importlib import resources
 from itertools import islice
 from typing import NamedTuple
 
+from orient.assistant.directory.icd10_scope import fits, scope_problem
 from orient.assistant.directory.packed import Packed, PackedMap
 
 __all__ = ["Icd10", "default_icd10"]
@@ -667,9 +670,20 @@ class Icd10:
             scores[doc] = score
         return scores
 
-    def propose(self, text: str, limit: int = 5) -> list[tuple[str, str]]:
+    def out_of_scope(self, code: str, age: int | None = None, sex: str | None = None) -> str | None:
+        """Why an existing code cannot describe this patient (age, sex: see icd10_scope), in
+        French; None when it can, or when the code does not exist."""
+        dotted = self.normalise(code)
+        if dotted is None:
+            return None
+        return scope_problem(dotted, age, sex, self.label(dotted))
+
+    def propose(self, text: str, limit: int = 5, age: int | None = None,
+                sex: str | None = None) -> list[tuple[str, str]]:
         """Codes (dotted) and display labels best matching a free-text diagnosis, best first;
-        [] when nothing matches (empty or unknown words)."""
+        [] when nothing matches (empty or unknown words). Given the patient's age (whole years)
+        or sex (`F`, `M`), codes that cannot describe that patient are left out (perinatal
+        codes for an adult, pregnancy codes for a man: see icd10_scope)."""
         if not isinstance(text, str) or limit <= 0:
             return []
         self._ensure_indexed()
@@ -681,6 +695,8 @@ class Icd10:
             key=lambda doc: (-round(scores[doc], 9), len(codes[doc]), len(labels[doc]), codes[doc]),
         )
         ordered = typed + [doc for doc in ranked if doc not in typed]
+        if age is not None or sex is not None:  # the best ones that fit, tested until enough
+            ordered = list(islice((doc for doc in ordered if fits(codes[doc], age, sex)), limit))
         return [(codes[doc], labels[doc]) for doc in ordered[:limit]]
 
 

@@ -4,7 +4,10 @@ A unit is a candidate when it declares one of the specialty's ROR activities and
 admissions, the patient's age is within its range, it meets the needs (isolation rooms for BMR/BHRe,
 oxygen, bariatric beds) and it is not declared full (full units are listed apart). Candidates are
 ranked by distance band from the patient's commune, then availability, then the unit's median
-response time, then exact distance.
+response time, then exact distance. With a second acceptable specialty (request.specialty_alt),
+units of either are candidates, the first specialty's ranked before the second's within a band.
+The groups that explain the order (band, specialty when two, availability) come with the result,
+for the lists to show as headings.
 
 The index keeps each activity's units in a grid of 0.25° cells, so that a search reads the cells
 near the patient first and reads everything only when fewer than `limit` candidates lie within
@@ -22,24 +25,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from orient.dialogs.hnp import SPECIALTY_ACTIVITIES
+from orient.dialogs.hnp import SPECIALTIES, SPECIALTY_ACTIVITIES
 from orient.models.directory import AVAILABILITY_FR, Availability, Establishment, Unit
 from orient.models.text import normalise_key
 
 BANDS_KM = (10.0, 25.0, 50.0, 100.0)
 BAND_FR = ("moins de 10 km", "10 à 25 km", "25 à 50 km", "50 à 100 km", "plus de 100 km")
+BAND_SHORT_FR = ("moins de 10 km", "10–25 km", "25–50 km", "50–100 km", "plus de 100 km")
+# how the list is ordered, said once above it (spec/hnp-dossier.md, "Matching")
+RANKING_FR = ("Classées par tranche de distance, puis lits disponibles d'abord, puis délai de "
+              "réponse, puis distance.")
+RANKING_ALT_FR = ("Classées par tranche de distance, spécialité souhaitée d'abord, puis lits "
+                  "disponibles d'abord, puis délai de réponse, puis distance.")
 CELL_DEG = 0.25
 EARTH_KM = 6371.0088
 DEFAULT_LIMIT = 20
 ISOLATION_NEEDED = {"mdro", "xdro"}
-SPECIALTY_FR = {
-    "general_medicine": "Médecine polyvalente", "acute_geriatrics": "Gériatrie aiguë",
-    "internal_medicine": "Médecine interne", "cardiology": "Cardiologie", "pulmonology": "Pneumologie",
-    "gastroenterology": "Gastro-entérologie", "neurology": "Neurologie", "nephrology": "Néphrologie",
-    "endocrinology": "Endocrinologie", "haematology": "Hématologie", "oncology": "Oncologie médicale",
-    "palliative_care": "Soins palliatifs", "rheumatology": "Rhumatologie",
-    "psychiatry": "Psychiatrie adulte", "old_age_psychiatry": "Psychiatrie du sujet âgé",
-}
+SPECIALTY_FR = {code: label for code, label, _ in SPECIALTIES}
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -61,6 +63,21 @@ def _km(value: float) -> str:
     return f"{value:.1f}".replace(".", ",")
 
 
+def km_fr(value: float) -> str:
+    """A distance as French text: `20,8 km`."""
+    return f"{_km(value)} km"
+
+
+def group_label(band: int, availability: Availability, specialty: str | None = None) -> str:
+    """The heading of the group a proposal ranks in: « 25–50 km · lits disponibles », with the
+    specialty when two specialties are searched (« 10–25 km · Pneumologie · lits disponibles »)."""
+    parts = [BAND_SHORT_FR[band]]
+    if specialty:
+        parts.append(SPECIALTY_FR.get(specialty, specialty))
+    parts.append(AVAILABILITY_FR[availability])
+    return " · ".join(parts)
+
+
 @dataclass(frozen=True)
 class Criteria:
     specialty: str
@@ -69,6 +86,13 @@ class Criteria:
     age: int
     needs: frozenset[str] = frozenset()  # logistics.needs codes: oxygen, bariatric_bed count here
     isolation: str | None = None  # medical.isolation: mdro/xdro need isolation rooms
+    specialty_alt: str | None = None  # request.specialty_alt: ranked after the first in each band
+
+    def specialties(self) -> tuple[str, ...]:
+        """The specialties searched, the wanted one first."""
+        if self.specialty_alt and self.specialty_alt != self.specialty:
+            return (self.specialty, self.specialty_alt)
+        return (self.specialty,)
 
 
 @dataclass(frozen=True)
@@ -80,6 +104,11 @@ class Proposal:
     response_minutes: float | None
     reasons: tuple[str, ...]
     specialty: str
+    alternative: bool = False  # it matches the second acceptable specialty, not the first
+
+    def group(self, two_specialties: bool = False) -> str:
+        """The heading of its group in a list (see `group_label`)."""
+        return group_label(self.band, self.unit.availability, self.specialty if two_specialties else None)
 
     def as_json(self) -> dict[str, Any]:
         """The object of the replay's `proposals` and of `orient directory search --json`."""
@@ -101,6 +130,35 @@ class SearchResult:
     proposals: list[Proposal]
     full: list[Proposal]  # units within the searched distance that match but are full, listed apart
     more: bool  # candidates remain beyond the ones returned
+    two_specialties: bool = False  # a second acceptable specialty was searched too
+
+    @property
+    def ranking(self) -> str:
+        """How the list is ordered, in French, to show above it."""
+        return RANKING_ALT_FR if self.two_specialties else RANKING_FR
+
+    def as_json(self) -> dict[str, Any]:
+        """The hub's answer for a dossier's proposals: the proposals (the replay's objects), the
+        units declared full apart, the heading of each one's group by unit id, and how the list
+        is ordered."""
+        return {
+            "proposals": [p.as_json() for p in self.proposals],
+            "full": [p.as_json() for p in self.full],
+            "more": self.more,
+            "groups": {p.unit.id: p.group(self.two_specialties) for p in self.proposals + self.full},
+            "ranking": self.ranking,
+        }
+
+    def groups(self) -> list[tuple[str, list[Proposal]]]:
+        """The proposals in rank order, cut where the group (distance band, specialty when two are
+        searched, availability) changes: what explains the order at a glance."""
+        found: list[tuple[str, list[Proposal]]] = []
+        for p in self.proposals:
+            heading = p.group(self.two_specialties)
+            if not found or found[-1][0] != heading:
+                found.append((heading, []))
+            found[-1][1].append(p)
+        return found
 
 
 @dataclass(slots=True)
@@ -111,7 +169,7 @@ class _Entry:
     lon: float
 
 
-RankKey = tuple[int, int, float, float, str]
+RankKey = tuple[int, int, int, float, float, str]  # band, specialty, availability, minutes, km, id
 _UNIT_ID_RE = re.compile(r"^[0-9AB]{9}-\w")  # FINESS number, a hyphen, the unit
 _Ranked = tuple[RankKey, _Entry]
 
@@ -160,10 +218,10 @@ class DirectoryIndex:
     # -- the criteria, in the order "why not" names them ----------------------------------
     def failure(self, unit: Unit, c: Criteria) -> str | None:
         """The first criterion this unit fails, in French; None when it is a candidate."""
-        wanted = SPECIALTY_ACTIVITIES.get(c.specialty, ())
-        if not set(unit.activities) & set(wanted):
-            return (f"elle ne déclare pas l'activité {SPECIALTY_FR.get(c.specialty, c.specialty)} "
-                    f"(activités ROR {', '.join(wanted)})")
+        if not set(unit.activities) & _wanted(c):
+            named = " ni ".join(f"l'activité {SPECIALTY_FR.get(s, s)} (activités ROR "
+                                f"{', '.join(SPECIALTY_ACTIVITIES.get(s, ()))})" for s in c.specialties())
+            return f"elle ne déclare {'ni ' if len(c.specialties()) > 1 else 'pas '}{named}"
         if not unit.direct_admission:
             return "elle n'accepte pas d'admission directe"
         if not unit.age_min <= c.age <= unit.age_max:
@@ -182,11 +240,15 @@ class DirectoryIndex:
                     "qui sont à portée sont listées à part)")
         return None
 
-    def _proposal(self, e: _Entry, c: Criteria, km: float) -> Proposal:
+    def _proposal(self, e: _Entry, c: Criteria, km: float, rank: int = 0) -> Proposal:
+        """A proposal with its reasons: the one place where the reasons are worded."""
+        specialty = c.specialties()[rank]
         minutes = self.response_minutes.get(e.unit.id)
         declared = _when(e.unit.availability_at)
+        codes = ", ".join(sorted(set(e.unit.activities) & set(SPECIALTY_ACTIVITIES[specialty])))
+        named = SPECIALTY_FR.get(specialty, specialty) + (" (autre spécialité acceptable)" if rank else "")
         reasons = [
-            f"{SPECIALTY_FR.get(c.specialty, c.specialty)} : activité ROR {', '.join(sorted(set(e.unit.activities) & set(SPECIALTY_ACTIVITIES[c.specialty])))} déclarée",
+            f"{named} : activité ROR {codes} déclarée",
             f"à {_km(km)} km du domicile ({BAND_FR[band_of(km)]})",
             f"{AVAILABILITY_FR[e.unit.availability]}" + (f" (déclaré {declared})" if declared else ""),
             (f"délai médian de réponse : {minutes:.0f} min" if minutes is not None
@@ -200,12 +262,12 @@ class DirectoryIndex:
             reasons.append("lit bariatrique disponible")
         reasons.append("unité de démonstration (données de service non publiques)" if e.unit.demo
                        else "unité déclarée dans le répertoire (ROR)")
-        return Proposal(e.unit, e.est, km, band_of(km), minutes, tuple(reasons), c.specialty)
+        return Proposal(e.unit, e.est, km, band_of(km), minutes, tuple(reasons), specialty, rank > 0)
 
-    def _rank_key(self, e: _Entry, km: float) -> RankKey:
+    def _rank_key(self, e: _Entry, km: float, rank: int = 0) -> RankKey:
         avail = 0 if e.unit.availability == Availability.AVAILABLE else 1
         minutes = self.response_minutes.get(e.unit.id, math.inf)
-        return (band_of(km), avail, minutes, km, e.unit.id)
+        return (band_of(km), rank, avail, minutes, km, e.unit.id)
 
     def search(self, c: Criteria, limit: int = DEFAULT_LIMIT, offset: int = 0) -> SearchResult:
         wanted = offset + limit
@@ -216,9 +278,10 @@ class DirectoryIndex:
         first = heapq.nsmallest(wanted, candidates, key=lambda item: item[0])
         full_first = heapq.nsmallest(limit, full, key=lambda item: item[0])
         return SearchResult(
-            [self._proposal(e, c, key[3]) for key, e in first[offset:]],
-            [self._proposal(e, c, key[3]) for key, e in full_first],
+            [self._proposal(e, c, key[4], key[1]) for key, e in first[offset:]],
+            [self._proposal(e, c, key[4], key[1]) for key, e in full_first],
             len(candidates) > wanted,
+            len(c.specialties()) > 1,
         )
 
     def _collect(self, c: Criteria, radius: float) -> tuple[list[_Ranked], list[_Ranked]]:
@@ -227,16 +290,17 @@ class DirectoryIndex:
         seen: set[str] = set()
         candidates: list[_Ranked] = []
         full: list[_Ranked] = []
-        for activity in SPECIALTY_ACTIVITIES.get(c.specialty, ()):
-            for e in self._near(activity, c, radius):
-                if e.unit.id in seen or not self._fits(e.unit, c):
-                    continue
-                seen.add(e.unit.id)
-                km = distance_km(c.lat, c.lon, e.lat, e.lon)
-                if km >= radius:
-                    continue
-                item = (self._rank_key(e, km), e)
-                (full if e.unit.availability == Availability.FULL else candidates).append(item)
+        for rank, specialty in enumerate(c.specialties()):
+            for activity in SPECIALTY_ACTIVITIES.get(specialty, ()):
+                for e in self._near(activity, c, radius):
+                    if e.unit.id in seen or not self._fits(e.unit, c):
+                        continue
+                    seen.add(e.unit.id)  # a unit of both specialties counts for the first
+                    km = distance_km(c.lat, c.lon, e.lat, e.lon)
+                    if km >= radius:
+                        continue
+                    item = (self._rank_key(e, km, rank), e)
+                    (full if e.unit.availability == Availability.FULL else candidates).append(item)
         return candidates, full
 
     @staticmethod
@@ -293,11 +357,11 @@ class DirectoryIndex:
             return (f"« {text} » désigne {len(found)} établissements : {named}{more}. Précisez le nom "
                     "ou tapez le numéro FINESS.")
         [est] = found
-        wanted = set(SPECIALTY_ACTIVITIES.get(c.specialty, ()))
+        wanted = _wanted(c)
         units = [u for u in self.units.values() if u.finess == est.finess]
         fitting = [u for u in units if wanted & set(u.activities)]
         if not fitting:
-            specialty = SPECIALTY_FR.get(c.specialty, c.specialty)
+            specialty = " ou ".join(SPECIALTY_FR.get(s, s) for s in c.specialties())
             return (f"{est.name} n'est pas proposé : aucune de ses unités du répertoire ne déclare "
                     f"l'activité {specialty}" + ("" if units else " (il n'en a aucune : site sans "
                                                  "hospitalisation, ou hors du catalogue)") + ".")
@@ -310,6 +374,17 @@ try:
     _PARIS: Any = ZoneInfo("Europe/Paris")
 except Exception:  # noqa: BLE001 - no time zone data: keep the stored offset
     _PARIS = None
+
+
+def alternative_specialty(answers: Mapping[str, Any]) -> str | None:
+    """The second acceptable specialty of a dossier's answers (request.specialty_alt), if any."""
+    alt = answers.get("request.specialty_alt")
+    return alt if alt in SPECIALTY_ACTIVITIES and alt != answers.get("request.specialty") else None
+
+
+def _wanted(c: Criteria) -> set[str]:
+    """The ROR activities of the specialties searched."""
+    return {a for s in c.specialties() for a in SPECIALTY_ACTIVITIES.get(s, ())}
 
 
 def _signature(unit: Unit) -> tuple[Any, ...]:
@@ -327,4 +402,5 @@ def _when(iso: str) -> str:
     return f"le {moment:%d/%m à %H:%M}"
 
 
-__all__ = ["Criteria", "DirectoryIndex", "Proposal", "SearchResult", "band_of", "distance_km"]
+__all__ = ["Criteria", "DirectoryIndex", "Proposal", "SearchResult", "alternative_specialty", "band_of",
+           "distance_km", "group_label", "km_fr"]

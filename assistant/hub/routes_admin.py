@@ -183,12 +183,13 @@ def directory_search(
     needs: list[str] = Query(default=[]),
     isolation: str | None = Query(None),
     limit: str = Query("20"),
+    specialty_alt: str | None = Query(None),
     who: Principal = Depends(principal),
 ) -> list[dict[str, Any]]:
     try:
-        criteria = criteria_from_text(specialty, commune, age, needs, isolation)
+        criteria = criteria_from_text(specialty, commune, age, needs, isolation, specialty_alt)
     except CriteriaError as exc:
-        raise BadRequest(str(exc).replace("--", "")) from None
+        raise BadRequest(str(exc).replace("--specialty-alt", "specialty_alt").replace("--", "")) from None
     if not limit.isdigit() or not 1 <= int(limit) <= 200:
         raise BadRequest("limit : un nombre entier entre 1 et 200 est attendu.")
     result = hub_of(request).service.directory().search(criteria, limit=int(limit))

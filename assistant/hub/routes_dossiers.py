@@ -176,9 +176,9 @@ def proposals(dossier_id: str, request: Request, limit: int = Query(20, ge=1, le
     actor = actor_for_dossier(hub, who, dossier_id)
     found = hub.service.proposals(actor, dossier_id, limit=limit, offset=offset)
     if isinstance(found, str):
-        return {"proposals": [], "full": [], "more": False, "message": found}
-    return {"proposals": [p.as_json() for p in found.proposals], "full": [p.as_json() for p in found.full],
-            "more": found.more, "message": None}
+        return {"proposals": [], "full": [], "more": False, "groups": {}, "ranking": None,
+                "message": found}
+    return {**found.as_json(), "message": None}
 
 
 @router.get("/{dossier_id}/why-not/{unit_id}")

@@ -45,3 +45,8 @@ def answer_text(r: dict[str, Any]) -> str:
     if r["status"] == ReferralStatus.CANCELLED.value:
         return CANCELLATION_REASONS.get(r.get("reason") or "", r.get("reason") or "")
     return ""
+
+
+def km_fr(value: float) -> str:
+    """A distance the French way: 20,8 km."""
+    return f"{value:.1f}".replace(".", ",") + " km"

@@ -740,7 +740,7 @@ def test_progress_per_section(engine: Engine) -> None:
     after = {p.section: p for p in engine.progress(handed)}
     assert (after["patient"].answered, after["patient"].total) == (11, 11) and after["patient"].done
     assert (after["context"].answered, after["context"].total) == (4, 4)
-    assert (after["request"].answered, after["request"].total) == (0, 4) and not after["request"].done
+    assert (after["request"].answered, after["request"].total) == (0, 5) and not after["request"].done
     assert (after["medical"].answered, after["medical"].total) == (0, 19)
 
     secretary_view = {p.section for p in engine.progress(handed, SECRETARY)}

@@ -533,7 +533,9 @@ def test_former_local_hospitals_offer_general_medicine_and_geriatrics_only(
 
 def test_psychiatric_hospitals_offer_psychiatry_only(establishments: list[Establishment],
                                                      by_finess: dict[str, list[Unit]]) -> None:
-    psychiatric = [e for e in establishments if e.category == "292"]
+    """Every site of the psychiatric category offers psychiatry only, except one whose name says
+    medico-surgical (test_catalogue_sites.py: the Lannemezan centre)."""
+    psychiatric = [e for e in establishments if e.category == "292" and "MEDICO CHIRURG" not in plain(e.name)]
     offered = [specialties_of(by_finess.get(e.finess, [])) for e in psychiatric]
     assert all(s <= {"psychiatry", "old_age_psychiatry"} for s in offered), \
         [(e.name, s) for e, s in zip(psychiatric, offered) if not s <= {"psychiatry", "old_age_psychiatry"}]
@@ -612,3 +614,98 @@ def test_why_not_lists_the_sites_a_vague_name_designates(real_index: DirectoryIn
     answer = real_index.why_not("CHU", TOULOUSE_CARDIO)
     assert answer.startswith("« CHU » désigne ") and "Précisez le nom ou tapez le numéro FINESS" in answer
     assert len(re.findall(r"FINESS [0-9AB]{9}\)", answer)) == 5  # five sites named
+
+
+# -- a second acceptable specialty (request.specialty_alt) ---------------------------------------------
+def two(age: int = 70) -> Criteria:
+    """General medicine, failing that pneumology."""
+    return Criteria("general_medicine", HOME_LAT, HOME_LON, age, specialty_alt="pulmonology")
+
+
+def test_units_of_either_specialty_are_proposed_the_first_before_the_second_in_a_band() -> None:
+    idx = index(
+        (est("000000001", 2.0), unit("000000001", ("114",))),  # pneumology, closest
+        (est("000000002", 8.0), unit("000000002", ("083",), availability=L)),  # general medicine, limited
+        (est("000000003", 15.0), unit("000000003", ("114",))),  # pneumology, next band
+        (est("000000004", 40.0), unit("000000004", ("083",))),
+        (est("000000005", 5.0), unit("000000005", ("013",))),  # cardiology: neither
+    )
+    found = idx.search(two()).proposals
+    assert ids(found) == ["000000002-u", "000000001-u", "000000003-u", "000000004-u"]
+    assert [p.specialty for p in found] == ["general_medicine", "pulmonology", "pulmonology",
+                                            "general_medicine"]
+    assert [p.alternative for p in found] == [False, True, True, False]
+    assert found[0].reasons[0] == "Médecine polyvalente : activité ROR 083 déclarée"
+    assert found[1].reasons[0] == "Pneumologie (autre spécialité acceptable) : activité ROR 114 déclarée"
+    assert [p.as_json()["specialty"] for p in found] == [p.specialty for p in found]
+    # without the second specialty, only general medicine
+    assert ids(idx.search(crit("general_medicine")).proposals) == ["000000002-u", "000000004-u"]
+
+
+def test_a_unit_of_both_specialties_is_proposed_once_for_the_first() -> None:
+    idx = one(unit("000000001", ("114", "083")))
+    [p] = idx.search(two()).proposals
+    assert p.specialty == "general_medicine" and not p.alternative
+
+
+def test_the_same_specialty_twice_is_one_specialty() -> None:
+    c = Criteria("pulmonology", HOME_LAT, HOME_LON, 70, specialty_alt="pulmonology")
+    assert c.specialties() == ("pulmonology",)
+    result = one(unit("000000001", ("114",))).search(c)
+    assert not result.two_specialties and result.proposals[0].group(result.two_specialties) == \
+        "moins de 10 km · lits disponibles"
+
+
+def test_full_units_of_the_second_specialty_are_listed_apart_too() -> None:
+    idx = index((est("000000001", 2.0), unit("000000001", ("114",), availability=F)),
+                (est("000000002", 3.0), unit("000000002", ("083",))))
+    result = idx.search(two())
+    assert ids(result.proposals) == ["000000002-u"] and ids(result.full) == ["000000001-u"]
+    assert result.full[0].specialty == "pulmonology"
+
+
+def test_why_not_with_two_specialties_names_both() -> None:
+    idx = one(unit("000000001", ("013",)))
+    answer = idx.why_not("000000001-u", two())
+    assert "ni l'activité Médecine polyvalente (activités ROR 083) ni l'activité Pneumologie" in answer
+    assert "est proposée, au rang 1" in one(unit("000000001", ("114",))).why_not("000000001-u", two())
+
+
+def test_infectious_diseases_matches_077_and_486() -> None:
+    assert SPECIALTY_ACTIVITIES["infectious_diseases"] == ("077", "486")
+    idx = index((est("000000001", 2.0), unit("000000001", ("077",))),
+                (est("000000002", 3.0), unit("000000002", ("486",))))
+    found = idx.search(crit("infectious_diseases", age=40)).proposals
+    assert ids(found) == ["000000001-u", "000000002-u"]
+    assert found[0].reasons[0].startswith("Maladies infectieuses et tropicales : activité ROR 077")
+
+
+# -- the grouping that explains the order --------------------------------------------------------------
+def test_groups_cut_the_list_where_band_or_availability_changes() -> None:
+    """48 km before 27 km reads right once the headings show the availability band."""
+    idx = index((est("000000048", 48.0), unit("000000048", availability=A)),
+                (est("000000027", 27.0), unit("000000027", availability=L)),
+                (est("000000005", 5.0), unit("000000005", availability=L)),
+                (est("000000030", 30.0), unit("000000030", availability=A)))
+    result = idx.search(crit())
+    assert [(heading, ids(members)) for heading, members in result.groups()] == [
+        ("moins de 10 km · disponibilité limitée", ["000000005-u"]),
+        ("25–50 km · lits disponibles", ["000000030-u", "000000048-u"]),
+        ("25–50 km · disponibilité limitée", ["000000027-u"]),
+    ]
+    assert "par tranche de distance" in result.ranking
+
+
+def test_groups_name_the_specialty_when_two_are_searched() -> None:
+    idx = index((est("000000001", 2.0), unit("000000001", ("114",))),
+                (est("000000002", 3.0), unit("000000002", ("083",))))
+    result = idx.search(two())
+    assert [heading for heading, _ in result.groups()] == [
+        "moins de 10 km · Médecine polyvalente · lits disponibles",
+        "moins de 10 km · Pneumologie · lits disponibles",
+    ]
+    assert "spécialité souhaitée d'abord" in result.ranking
+    payload = result.as_json()
+    assert [set(p) for p in payload["proposals"]] == [PROPOSAL_KEYS] * 2  # the replay's objects
+    assert payload["groups"] == {"000000002-u": "moins de 10 km · Médecine polyvalente · lits disponibles",
+                                 "000000001-u": "moins de 10 km · Pneumologie · lits disponibles"}

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from rich.segment import Segment
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.strip import Strip
 from textual.widgets import (
     Footer,
     Header,
@@ -12,10 +16,75 @@ from textual.widgets import (
     SelectionList,
     Static,
 )
+from textual.widgets.option_list import OptionDoesNotExist
+from textual.widgets.selection_list import Selection
 
 from orient.assistant.errors import HubError, HubUnavailable
+from orient.assistant.tui.formatting import km_fr
 from orient.assistant.tui.screens.base import OrientScreen
 from orient.assistant.tui.widgets import MarkedSelectionList
+
+FULL_HEADING = "Complètes : non proposées, ne peuvent pas être choisies"
+FULL_NOTE = "Unité déclarée complète (ne peut pas être choisie ; appelez-la si besoin). "
+FULL_REFUSED = ("Cette unité est déclarée complète : elle ne peut pas être choisie. Choisissez une "
+                "unité proposée, ou appelez-la pour vérifier sa disponibilité.")
+
+
+class UnitList(MarkedSelectionList):
+    """The units to tick (a ticked box shows an X, an unticked one none). The group headings
+    (disabled options) and the units that cannot be chosen (`unchoosable`: declared full) show no
+    box."""
+
+    unchoosable: frozenset[str] = frozenset()
+
+    def on_resize(self) -> None:
+        """Longer reasons under the list make it shorter: keep the highlighted unit in view."""
+        self.scroll_to_highlight()
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        try:
+            option = self.get_option_at_index(self.scroll_offset.y + y)
+        except OptionDoesNotExist:
+            return strip
+        if not option.disabled and option.value not in self.unchoosable:
+            return strip
+        segments = list(strip)
+        if len(segments) < 4:
+            return strip
+        width = sum(segment.cell_length for segment in segments[:3])  # the box: left, inner, right
+        return Strip([Segment(" " * width, segments[3].style), *strip.crop(width, strip.cell_length)])
+
+
+def _heading(text: str, key: str) -> Selection[str]:
+    return Selection(f"── {text} ──", f"heading:{key}", disabled=True)
+
+
+def proposal_options(found: dict[str, Any], chosen: set[str]) -> tuple[list[Selection[str]], int | None]:
+    """The list as the clinician reads it: each group (distance band, specialty when two are
+    asked, availability) under its heading, numbered in rank order; then the units declared full
+    under their own heading, not numbered. Also the index of the first unit."""
+    groups = found.get("groups") or {}
+    options: list[Selection[str]] = []
+    first: int | None = None
+    current = None
+    for rank, p in enumerate(found["proposals"], 1):
+        heading = groups.get(p["unit_id"])
+        if heading and heading != current:
+            options.append(_heading(heading, str(rank)))
+            current = heading
+        if first is None:
+            first = len(options)
+        demo = " [démo]" if p["demo"] else ""
+        label = f"{rank:>2}. {km_fr(p['distance_km']):>8} · {p['establishment']} — {p['unit']}{demo}"
+        options.append(Selection(label, p["unit_id"], p["unit_id"] in chosen))
+    if found["full"]:
+        options.append(_heading(f"{FULL_HEADING} ({len(found['full'])})", "full"))
+        for p in found["full"]:
+            demo = " [démo]" if p["demo"] else ""
+            label = f"    {km_fr(p['distance_km']):>8} · complet · {p['establishment']} — {p['unit']}{demo}"
+            options.append(Selection(label, p["unit_id"]))
+    return options, first
 
 
 class ProposalsScreen(OrientScreen):
@@ -34,7 +103,8 @@ class ProposalsScreen(OrientScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Unités proposées (Espace pour cocher, 1 à 5 ; F9 pour valider)", classes="status")
-        yield MarkedSelectionList(id="units")
+        yield Static("", id="ranking", classes="status")
+        yield UnitList(id="units")
         yield Static("", id="reasons", classes="status")
         yield Input(placeholder="Établissement absent (nom, FINESS) ou identifiant d'unité, puis Entrée",
                     id="why")
@@ -46,7 +116,7 @@ class ProposalsScreen(OrientScreen):
 
     @work(exclusive=True)
     async def load(self) -> None:
-        units = self.query_one("#units", SelectionList)
+        units = self.query_one("#units", UnitList)
         try:
             found = await self.orient.client.proposals(self.dossier_id, limit=self.limit)
             chosen = set((await self.orient.client.dossier(self.dossier_id))["chosen_units"])
@@ -56,18 +126,16 @@ class ProposalsScreen(OrientScreen):
         units.clear_options()
         if found["message"]:
             self.query_one("#reasons", Static).update(found["message"])
-        for rank, p in enumerate(found["proposals"], 1):
-            demo = " [démo]" if p["demo"] else ""
-            # availability ranks before distance: say it where it is not plain "available"
-            beds = {"limited": " · lits limités", "full": " · complet"}.get(p.get("availability", ""), "")
-            label = f"{rank:>2}. {p['unit']} — {p['establishment']} — {p['distance_km']} km{beds}{demo}"
-            units.add_option((label, p["unit_id"], p["unit_id"] in chosen))
-        self.proposals = {p["unit_id"]: p for p in found["proposals"]}
-        if found["proposals"]:
-            units.highlighted = 0
-        if found["full"]:
-            full = ", ".join(f"{p['establishment']} ({p['unit']})" for p in found["full"][:5])
-            self.query_one("#reasons", Static).update(f"Complètes, listées à part : {full}")
+        if found.get("ranking"):
+            self.query_one("#ranking", Static).update(found["ranking"])
+        options, first = proposal_options(found, chosen)
+        units.add_options(options)
+        self.proposals = {p["unit_id"]: p for p in found["proposals"] + found["full"]}
+        self.full = {p["unit_id"] for p in found["full"]}
+        units.unchoosable = frozenset(self.full)
+        if first is not None:
+            units.highlighted = first
+            units.scroll_home(animate=False)  # the first group's heading shows above it
         units.focus()
 
     @on(SelectionList.SelectionHighlighted, "#units")
@@ -75,7 +143,16 @@ class ProposalsScreen(OrientScreen):
         unit_id = event.selection.value
         p = getattr(self, "proposals", {}).get(unit_id)
         if p:
-            self.query_one("#reasons", Static).update(" · ".join(p["reasons"]))
+            full = FULL_NOTE if unit_id in getattr(self, "full", set()) else ""
+            self.query_one("#reasons", Static).update(full + " · ".join(p["reasons"]))
+
+    @on(SelectionList.SelectionToggled, "#units")
+    def toggled(self, event: SelectionList.SelectionToggled) -> None:
+        """A unit declared full cannot be chosen: untick it at once and say why."""
+        unit_id = event.selection.value
+        if unit_id in getattr(self, "full", set()):
+            event.selection_list.deselect(unit_id)
+            self.query_one("#reasons", Static).update(FULL_REFUSED)
 
     def action_more(self) -> None:
         self.limit += 20
