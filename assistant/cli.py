@@ -20,35 +20,17 @@ class UsageError(ValueError):
     """A bad command-line argument; the message is French."""
 
 
-_ARGPARSE_FR = (
-    ("the following arguments are required", "arguments obligatoires manquants"),
-    ("unrecognized arguments", "arguments inconnus"),
-    ("invalid choice", "choix invalide"),
-    ("choose from", "possibles :"),
-    ("expected one argument", "une valeur est attendue"),
-    ("argument ", "argument "),
-)
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        for english, french in _ARGPARSE_FR:
-            message = message.replace(english, french)
-        sys.stderr.write(self.format_usage().replace("usage:", "usage :"))
-        sys.stderr.write(f"orient : erreur : {message}\n")
-        raise SystemExit(EXIT_USAGE)
-
-
 def build_parser() -> argparse.ArgumentParser:
+    from orient.assistant.french import FrenchParser
     from orient.assistant.token_source import EPILOG, TOKEN_FILE_HELP, TOKEN_HELP
 
-    parser = _Parser(prog="orient", description="Orient : demandes d'hospitalisation non programmée (HNP).",
-                     epilog=EPILOG)
+    parser = FrenchParser(prog="orient", description="Orient : demandes d'hospitalisation non programmée (HNP).",
+                          epilog=EPILOG)
     parser.add_argument("--hub", help="adresse d'un hub distant (par défaut : hub intégré)")
     parser.add_argument("--token", metavar="JETON", help=TOKEN_HELP)
     parser.add_argument("--token-file", metavar="FICHIER", help=TOKEN_FILE_HELP)
     parser.add_argument("--db", dest="main_db", help="base de données du hub intégré")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command")
 
     replay = sub.add_parser("replay", help="rejouer une conversation écrite dans un fichier JSON",
                             epilog=EPILOG)
@@ -75,12 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     kiosk = sub.add_parser("kiosk", help="démonstration dans un navigateur (textual-serve)")
     kiosk.add_argument("--port", default="8080", help="port sur 127.0.0.1 (8080 par défaut)")
-    sub.add_parser("kiosk-session", help=argparse.SUPPRESS)
 
     users = sub.add_parser("users", help="comptes")
-    users_sub = users.add_subparsers(dest="users_command", parser_class=_Parser, required=True)
+    users_sub = users.add_subparsers(dest="users_command", required=True)
     add = users_sub.add_parser("add", help="créer un compte ; son jeton est affiché une seule fois")
-    add.add_argument("--role", required=True, choices=["doctor", "secretary", "receiver", "admin"])
+    add.add_argument("--role", required=True, choices=["doctor", "secretary", "receiver", "admin"],
+                     help="rôle du compte : doctor (médecin), secretary (secrétaire), receiver "
+                          "(unité receveuse) ou admin")
     add.add_argument("--name", required=True, help="nom affiché")
     add.add_argument("--rpps", help="RPPS du médecin (11 chiffres)")
     add.add_argument("--code", help="code personnel de signature du médecin")
@@ -95,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     delegate.add_argument("--db", help="base de données (URL SQLAlchemy ou fichier)")
 
     directory = sub.add_parser("directory", help="répertoire des établissements et des unités")
-    dir_sub = directory.add_subparsers(dest="directory_command", parser_class=_Parser, required=True)
+    dir_sub = directory.add_subparsers(dest="directory_command", required=True)
     search = dir_sub.add_parser("search", help="unités proposées pour des critères")
     why = dir_sub.add_parser("why", help="pourquoi une unité n'est pas proposée")
     why.add_argument("unit_id", help="identifiant de l'unité")
@@ -115,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--db", help="base de données (URL SQLAlchemy ou fichier)")
 
     audit = sub.add_parser("audit", help="journal d'audit")
-    audit_sub = audit.add_subparsers(dest="audit_command", parser_class=_Parser, required=True)
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser("verify", help="vérifier la chaîne d'empreintes du journal, ses points "
                                   "de contrôle et les réponses des dossiers signés")
     verify.add_argument("--db", help="base de données (URL SQLAlchemy ou fichier)")
@@ -386,9 +369,17 @@ def cmd_import_ror(args: argparse.Namespace) -> int:
     return 0
 
 
+KIOSK_SESSION = "kiosk-session"  # internal: one browser visitor's process, started by `orient kiosk`
+
+
 def main(argv: list[str] | None = None) -> int:
+    args_list = sys.argv[1:] if argv is None else argv
+    if args_list[:1] == [KIOSK_SESSION]:  # not a documented command: kept out of the parser
+        from orient.assistant.tui.kiosk import session
+
+        return session()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_list)
     from orient.assistant import cli_security
 
     done = cli_security.run(args)
@@ -406,10 +397,6 @@ def main(argv: list[str] | None = None) -> int:
 
         serve(int(args.port))
         return 0
-    if args.command == "kiosk-session":
-        from orient.assistant.tui.kiosk import session
-
-        return session()
     if args.command == "users":
         return cmd_users(args)
     if args.command == "delegate":

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from orient.assistant.client import HubClient, HubError
 from orient.assistant.engine import CONFIRM_FIELD, PROFILE_FIELD
+from orient.assistant.french import json_error_fr, os_error_fr
 from orient.assistant.service import DossierService
 from orient.assistant.store import accounts
 from orient.dialogs.hnp import HNP
@@ -98,14 +99,13 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise ScenarioError(f"fichier de scénario illisible « {path} » : {exc.strerror}.") from exc
+        raise ScenarioError(f"fichier de scénario illisible « {path} » : {os_error_fr(exc)}.") from exc
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"le fichier « {path} » n'est pas en UTF-8.") from exc
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ScenarioError(f"JSON invalide dans « {path} », ligne {exc.lineno}, colonne {exc.colno} : "
-                            f"{exc.msg}.") from exc
+        raise ScenarioError(f"JSON invalide dans « {path} », {json_error_fr(exc)}.") from exc
     return parse_scenario(data, Path(path).resolve().parent)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -15,6 +16,7 @@ from orient.dialogs.hnp_rules import outgoing
 from orient.models.lifecycle import DOSSIER_STATUS_FR, DossierStatus
 
 LEGAL_FIELDS = ("medical.reason", "medical.treatments", "medical.allergies")
+PARIS = ZoneInfo("Europe/Paris")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")
 
 
@@ -81,24 +83,50 @@ def _when(iso: str | None) -> str:
     return fr_datetime(iso, " à ")
 
 
+def _born(sex: object) -> str:
+    """« née le » or « né le » by the patient's sex; for an undetermined sex, no agreement."""
+    return {"F": "née le", "M": "né le"}.get(str(sex), "date de naissance :")
+
+
+def written_label(item: dict[str, Any]) -> str:
+    """A field's label as a document writes it, from the dialog definition (a statement, never
+    the question: "Patient accompagné", not "Le patient sera-t-il accompagné ?")."""
+    spec = HNP.by_id.get(item["field"])
+    if spec is None:
+        return str(item.get("label", item["field"]))
+    return spec.letter_label or spec.label
+
+
+def _written_sections(sections: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {**section, "items": [{**item, "label": written_label(item)} for item in section.get("items", [])]}
+        for section in sections if not section.get("hidden")
+    ]
+
+
 def _letter_context(
     answers: dict[str, Any], sections: list[dict[str, Any]], signed_at: str | None, today: date,
     warnings: list[dict[str, Any]] | None = None,
+    addressees: list[str] | None = None,
 ) -> dict[str, Any]:
     answers = outgoing(answers)  # the INS number only with a qualified identity
     wanted = {f.id: answers.get(f.id, "") for f in HNP.fields}
+    used = answers.get("patient.used_name") or ""
     return {
         "d": wanted,
-        "sections": [{**s, "items": [i for i in s.get("items", []) if i["field"] in answers
-                                     or i.get("state") != "answered"]}
-                     for s in sections if not s.get("hidden")],
+        "sections": _written_sections([
+            {**s, "items": [i for i in s.get("items", []) if i["field"] in answers or i.get("state") != "answered"]}
+            for s in sections]),
         "callback_phone": HNP.field("requester.callback_phone").display(
             answers.get("requester.callback_phone")),  # 05 61 00 00 00, not +33561000000
+        "used_name": used if used and used != answers.get("patient.birth_name") else "",
+        "born": _born(answers.get("patient.sex")),
         "birth_date": _display(sections, "patient.birth_date"),
         "sex": _display(sections, "patient.sex"),
         "commune": _display(sections, "patient.commune"),
         "specialty": _display(sections, "request.specialty"),
         "timing": _display(sections, "request.timing"),
+        "addressees": list(addressees or []),
         "signed": bool(signed_at),
         "signed_at": _when(signed_at),
         "today": f"{today:%d/%m/%Y}",
@@ -109,19 +137,23 @@ def _letter_context(
 def render_letter_markdown(
     answers: dict[str, Any], sections: list[dict[str, Any]], signed_at: str | None, today: date,
     warnings: list[dict[str, Any]] | None = None,
+    *, addressees: list[str] | None = None,
 ) -> str:
+    """The letter in Markdown; `addressees` are the units it goes to, in words
+    ("Cardiologie — HOPITAL PURPAN CHU TOULOUSE")."""
     return _MARKDOWN.get_template("letter.md.j2").render(
-        **_letter_context(answers, sections, signed_at, today, warnings)
+        **_letter_context(answers, sections, signed_at, today, warnings, addressees)
     )
 
 
 def render_letter_html(
     answers: dict[str, Any], sections: list[dict[str, Any]], signed_at: str | None, today: date,
     warnings: list[dict[str, Any]] | None = None,
+    *, addressees: list[str] | None = None,
 ) -> str:
     """Printable HTML; every user text is escaped by the template engine."""
     return _HTML.get_template("letter.html.j2").render(
-        **_letter_context(answers, sections, signed_at, today, warnings)
+        **_letter_context(answers, sections, signed_at, today, warnings, addressees)
     )
 
 

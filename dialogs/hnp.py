@@ -219,6 +219,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         Req.R, S,
         "Le médecin demandeur est-il le médecin traitant du patient ? (oui/non)",
         "Le médecin traitant reçoit le compte rendu d'hospitalisation.",
+        letter_label="Demandeur médecin traitant du patient",
     ),
     FieldSpec(
         "context.gp_name", "Médecin traitant", T.NAME, Req.C, S,
@@ -262,6 +263,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         Req.O, D,
         "Avez-vous déjà échangé avec un médecin hospitalier à propos de ce patient ? (oui/non, facultatif)",
         "Un accord préalable avec un médecin du service accélère la réponse.",
+        letter_label="Échange préalable avec un médecin hospitalier",
     ),
     FieldSpec(
         "request.prior_contact_name", "Nom et service de ce médecin", T.TEXT, Req.C, D,
@@ -354,6 +356,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         "Une SpO2 sous 90 % évoque une détresse respiratoire : on vérifie qu'il ne s'agit pas "
         "d'une erreur de saisie. « non » efface la valeur pour la saisir à nouveau.",
         condition=_spo2_low, retract=("medical.spo2",),
+        letter_label="SpO2 basse (< 90 %) confirmée, sans signe de gravité",
     ),
     FieldSpec(
         "medical.temperature", "Température (°C)", T.DEC, Req.O, D,
@@ -471,6 +474,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         "logistics.companion", "Le patient sera-t-il accompagné ?", T.BOOL, Req.O, S,
         "Le patient sera-t-il accompagné ? (oui/non, facultatif)",
         "L'unité prévoit l'accueil de l'accompagnant.",
+        letter_label="Patient accompagné",
     ),
     # consent
     FieldSpec(

@@ -141,6 +141,8 @@ class FieldSpec:
     blocks: bool = False  # a non-empty answer ends the questions (red flags)
     refusal_hint: str = ""
     example: str = ""
+    # the label in written documents (the letter) where `label` reads as a question
+    letter_label: str = ""
     tags: frozenset[str] = field(default_factory=frozenset)
 
     @property
@@ -254,7 +256,10 @@ def refusal_message(spec: FieldSpec, typed: str, err: ReadError) -> str:
     if len(shown) > 60:
         shown = shown[:57] + "…"
     head = f"« {spec.label} » : " + (f"« {shown} » n'est pas accepté" if shown else "une réponse est requise")
-    reason = f" ({err.reason})" if err.reason else ""
+    if "(" in err.reason:  # a reason with its own brackets reads as a sentence: never "...))"
+        reason = f". {err.reason[0].upper()}{err.reason[1:]}"
+    else:
+        reason = f" ({err.reason})" if err.reason else ""
     msg = f"{head}{reason}. Attendu : {err.expected}."
     if spec.refusal_hint:
         msg += f" {spec.refusal_hint}"

@@ -14,6 +14,7 @@ from textual.app import App
 from textual.screen import Screen
 
 from orient.assistant.errors import HubError, HubUnavailable
+from orient.assistant.tui import typography
 
 if TYPE_CHECKING:
     from orient.assistant.client import HubClient
@@ -39,6 +40,7 @@ class OrientApp(App[None]):
         super().__init__()
         self.start = start
         self.start_role = start_role
+        typography.install()  # no line starting with "?" or ";" in the French texts
         self.world_factory = world_factory  # kiosk: a throw-away database per session
         self.world: Any = None
         self.idle_seconds = idle_seconds
@@ -117,6 +119,15 @@ class OrientApp(App[None]):
             self.identify()
         if self.idle_seconds:
             self.set_interval(min(10.0, self.idle_seconds / 3), self.reset_when_idle)
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C (which no longer quits a Textual app): how to quit, in French."""
+        keys = [key for key, active in self.active_bindings.items()
+                if active.binding.action in ("quit", "app.quit")]
+        if keys:  # "ctrl+q" -> "Ctrl+Q"
+            key = "+".join(p.capitalize() if len(p) > 1 else p.upper() for p in keys[0].split("+"))
+            self.notify(f"Pour quitter Orient : {key}. Vos réponses sont déjà enregistrées.",
+                        title="Quitter ?", markup=False)
 
     def on_key(self) -> None:
         self.last_active = time.monotonic()

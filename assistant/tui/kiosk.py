@@ -11,13 +11,17 @@ import tempfile
 from pathlib import Path
 
 IDLE_SECONDS = 180.0
+TITLE = "Orient — démonstration (hospitalisation non programmée)"
 
 
 def serve(port: int) -> None:
     from textual_serve.server import Server
 
     command = f"{sys.executable} -m orient.assistant.cli kiosk-session"
-    Server(command=command, host="127.0.0.1", port=port, title="Orient — démonstration").serve()
+    # the page is textual-serve's, adapted beside this file (app_index.html): a title, French
+    # texts, and the terminal focused on load (keys work without a click)
+    Server(command=command, host="127.0.0.1", port=port, title=TITLE,
+           templates_path=Path(__file__).parent).serve()
 
 
 def session() -> int:

@@ -9,8 +9,9 @@ from orient.models.localtime import paris_today
 
 
 def letter_from_answers(answers: dict[str, Any], sections: list[dict[str, Any]] | None = None,
-                        signed_at: str | None = None, warnings: list[dict[str, Any]] | None = None) -> str:
+                        signed_at: str | None = None, warnings: list[dict[str, Any]] | None = None,
+                        addressees: list[str] | None = None) -> str:
     """The letter from the hub's sections (values as shown to people), else from the answers;
-    with the warnings the dossier keeps."""
+    with the warnings the dossier keeps; `addressees`: the units it goes to, in words."""
     return render_letter_markdown(answers, sections or sections_from_answers(answers), signed_at,
-                                  paris_today(), warnings)
+                                  paris_today(), warnings, addressees=[a for a in addressees or [] if a])

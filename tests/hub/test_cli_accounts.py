@@ -190,7 +190,7 @@ ARGPARSE_CASES = {
 
 # What the French message says for each case (argparse's own phrases, translated by the CLI).
 ARGPARSE_FRENCH = {
-    "unknown_role": ("choix invalide", "'nurse'", "possibles :"),
+    "unknown_role": ("choix invalide", "« nurse »", "possibles :"),
     "no_name": ("arguments obligatoires manquants", "--name"),
     "no_role": ("arguments obligatoires manquants", "--role"),
     "delegate_no_until": ("arguments obligatoires manquants", "--until"),
@@ -203,14 +203,14 @@ def test_argument_errors_are_french(tmp_path: Path, capsys: pytest.CaptureFixtur
     code, _, err = main([*ARGPARSE_CASES[case], "--db", str(tmp_path / "x.db")], capsys)
     assert code == 2
     assert not any(word in err for word in ENGLISH), err
-    assert "usage :" in err and "orient : erreur : " in err, err
+    assert "usage : orient" in err and " : erreur : " in err, err  # "orient users add : erreur : ..."
     assert all(phrase in err for phrase in ARGPARSE_FRENCH[case]), err
 
 
 def test_argument_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for argv in ARGPARSE_CASES.values():
         code, out, err = main([*argv, "--db", str(tmp_path / "x.db")], capsys)
-        assert code == 2 and "orient : erreur" in err and "orient_" not in out
+        assert code == 2 and " : erreur : " in err and "orient_" not in out
 
 
 # -- delegate -------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""The kiosk in a real headless Chromium: the page loads, the first question appears, typing an
-answer brings the next one. The screenshots are kept in test-artifacts/ at the project's root."""
+"""The kiosk in a real headless Chromium: the page loads with a title and the terminal focused (no
+click needed), the first question appears, typing an answer brings the next one. The screenshots are kept in test-artifacts/ at the project's root."""
 
 from __future__ import annotations
 
@@ -95,6 +95,15 @@ async def until(check, seconds: float, page) -> None:  # type: ignore[no-untyped
     raise AssertionError("condition not met in time")
 
 
+async def until_async(check, seconds: float, page) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await page.wait_for_timeout(100)
+    raise AssertionError("condition not met in time")
+
+
 def test_kiosk_first_question_then_the_next(kiosk: tuple[str, Path]) -> None:
     from playwright.async_api import async_playwright
 
@@ -110,8 +119,11 @@ def test_kiosk_first_question_then_the_next(kiosk: tuple[str, Path]) -> None:
             await until(lambda: kiosk_db(folder) is not None, 30, page)
             db = kiosk_db(folder)
             assert db is not None
-            await page.wait_for_timeout(1000)
-            await page.mouse.click(600, 760)  # focus the terminal (below the panel)
+            # no click anywhere: the keys must reach the terminal as soon as the page shows
+            assert await page.title() == "Orient — démonstration (hospitalisation non programmée)"
+            focused = "document.activeElement && document.activeElement.closest('#terminal') !== null"
+            await until_async(lambda: page.evaluate(focused), 20, page)
+            await page.wait_for_selector("body.-first-byte", timeout=30_000)  # the app has drawn
             await page.screenshot(path=str(ARTIFACTS / "kiosk-1-who.png"))
             await page.keyboard.press("1")  # the demo doctor (once the throw-away world is ready)
             await until(lambda: signed_in(db), 60, page)

@@ -2,7 +2,7 @@
 name through the app (`OrientApp.open_screen("review", ...)`), which imports the module only then,
 so that the first screen draws without loading the others.
 
-Screen modules may import `screens.base`, `tui.modals` and `tui.formatting`, never each other
+Screen modules may import `screens.base`, `tui.modals`, `tui.formatting` and `tui.widgets`, never each other
 (tests/unit/test_layout.py checks).
 """
 

@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 from orient.assistant.errors import HubError, HubUnavailable
 from orient.assistant.tui import next_step
 from orient.assistant.tui.formatting import imported_intro
+from orient.assistant.tui.widgets import MarkedSelectionList
 from orient.dialogs.hnp import HNP, patient_label
 from orient.models.lifecycle import DossierStatus
 
@@ -26,7 +27,10 @@ if TYPE_CHECKING:
 HELP = """**Aide**
 
 - Répondez dans la zone de saisie puis **Entrée**. Pour une liste, tapez le numéro, le code ou le
-  début du libellé, ou choisissez avec les flèches puis **Entrée** (plusieurs choix : **Espace**).
+  début du libellé, ou choisissez avec les flèches puis **Entrée** (plusieurs choix : **Espace**
+  coche ou décoche, une case cochée montre un X).
+- Chaque touche a sa commande à taper, pour un clavier sans touches de fonction :
+- **F1** ou `/aide` : cette aide.
 - **F2** ou `/retour` : revenir à la question précédente.
 - **F3** ou `/modifier CHAMP` : changer une réponse (libellé ou identifiant du champ) ; vous pouvez
   aussi sélectionner une de vos réponses puis **Entrée**.
@@ -36,7 +40,23 @@ HELP = """**Aide**
   **Entrée** les accepte toutes, un numéro (ou plusieurs : `1, 3`) les écarte pour les saisir
   vous-même, `non` les écarte toutes.
 {keys}
-- **Échap** : revenir à l'accueil (rien n'est perdu : chaque réponse est enregistrée)."""
+- Chaque touche a sa commande tapée : `/recap` (F6), `/unites` et `/choisir 1,3` (F7, F9),
+  `/signer` (F8), `/lettre` et `/imprimer` (F10), `/accueil` (Échap).
+- **F10** dans le récapitulatif, ou `/lettre` : la lettre de liaison. **F10** sur la lettre, ou
+  `/imprimer`, l'enregistre en HTML imprimable {where} ; ouvrez ce fichier dans un navigateur et
+  imprimez-le (**Ctrl+P**).
+- **Échap** ou `/accueil` : revenir à l'accueil (rien n'est perdu : chaque réponse est enregistrée)."""
+
+# the typed commands, each the twin of a key (F1 help lists them)
+COMMANDS = ("/aide", "/retour", "/modifier CHAMP", "/pourquoi", "/recap", "/unites", "/choisir N,N",
+            "/signer", "/lettre", "/imprimer", "/accueil")
+
+
+def help_text(letter_folder: object, web: bool, keys: str) -> str:
+    """F1: the keys of this person's role, their commands, and where the printable letter goes."""
+    where = ("que le navigateur télécharge (dossier Téléchargements)" if web
+             else f"dans le dossier {letter_folder} (le chemin s'affiche)")
+    return HELP.format(where=where, keys=keys)
 
 
 SHORT = {"requester": "Demandeur", "patient": "Patient", "context": "Contexte", "request": "Demande",
@@ -126,9 +146,10 @@ class ChatScreen(Screen[None]):
         yield Static("", id="progress")
         yield VerticalScroll(id="transcript")
         yield OptionList(id="choices")
-        yield SelectionList[str](id="multi")
+        yield MarkedSelectionList(id="multi")
         yield Static("", id="error")
-        labels = [f"/modifier {f.label}" for f in HNP.fields] + ["/retour", "/pourquoi", "/recap", "/aide"]
+        labels = [f"/modifier {f.label}" for f in HNP.fields] + [
+            c for c in COMMANDS if " " not in c]
         yield Input(placeholder="Votre réponse…", id="answer",
                     suggester=SuggestFromList(labels, case_sensitive=False))
         yield Footer()
@@ -159,12 +180,21 @@ class ChatScreen(Screen[None]):
                 self.show_step(step)
             else:
                 view = await client.dossier(self.dossier_id)
-                patient = patient_label(view["answers"])
-                self.say(f"Dossier{f' de {patient},' if patient else ''} repris là où il s'était "
-                         "arrêté.")
+                self.say(self.resumed_text(view))
                 self.show_view(view)
         except (HubError, HubUnavailable) as exc:
             self.say(str(exc), "danger")
+
+    @staticmethod
+    def resumed_text(view: dict[str, Any]) -> str:
+        """What is true of a reopened dossier: where its questions resume, or its status once they
+        are over (a sent dossier is not 'resumed where it stopped')."""
+        patient = patient_label(view["answers"])
+        of = f" de {patient}," if patient else ""
+        if view["question"] is not None:
+            return f"Dossier{of} repris là où il s'était arrêté."
+        status = DOSSIER_STATUS_FR.get(DossierStatus(view["status"]), view["status"])
+        return f"Dossier{of} rouvert : il est « {status} »."
 
     @work(exclusive=True, group="hub")
     async def submit(self, text: str) -> None:
@@ -287,7 +317,7 @@ class ChatScreen(Screen[None]):
         if step.get("blocked_reason"):
             self.say(step["blocked_reason"], "danger")
             self.say("Si la réponse « Signes de gravité » était une erreur : F3 (ou "
-                     "`/modifier Signes de gravité`) pour la corriger.")
+                     "/modifier Signes de gravité) pour la corriger.")
         elif self.status == DossierStatus.AWAITING_DOCTOR.value:
             self.say("Votre partie est terminée : le dossier est transmis au médecin, qui remplira "
                      "le volet médical et signera.")
@@ -399,23 +429,67 @@ class ChatScreen(Screen[None]):
     def command(self, text: str) -> None:
         name, _, argument = text[1:].partition(" ")
         name = name.strip().lower()
-        if name == "retour":
-            self.action_back()
+        simple = {"aide": self.action_help, "retour": self.action_back, "pourquoi": self.action_why,
+                  "recap": self.action_recap, "récap": self.action_recap, "accueil": self.action_home}
+        gated = {"unites": "proposals", "unités": "proposals", "signer": "sign"}
+        if name in simple:
+            simple[name]()
         elif name == "modifier":
             if not argument.strip():
                 self.show_error("Précisez la réponse à changer : /modifier CHAMP (par exemple "
                                 "/modifier Date de naissance).")
             else:
                 self.run_command("change", argument.strip())
-        elif name == "pourquoi":
-            self.action_why()
-        elif name == "recap":
-            self.action_recap()
-        elif name == "aide":
-            self.action_help()
+        elif name in gated:
+            action = gated[name]
+            if self.check_action(action, ()):
+                getattr(self, f"action_{action}")()
+            else:
+                self.show_error("Pas encore : les unités se proposent et le dossier se signe une fois "
+                                "les questions terminées.")
+        elif name == "choisir":
+            if not self.check_action("proposals", ()):
+                self.show_error("Pas encore : les unités se choisissent une fois les questions terminées.")
+            else:
+                self.choose_units(argument)
+        elif name == "lettre":
+            self.action_letter()
+        elif name == "imprimer":
+            self.action_letter(save=True)
         else:
-            self.show_error(f"Commande inconnue « /{name} » : /retour, /modifier CHAMP, /pourquoi, "
-                            "/recap, /aide.")
+            self.show_error(f"Commande inconnue « /{name} » : " + ", ".join(COMMANDS) + ".")
+            return  # the typo stays in the field, to be corrected
+        if name != "modifier":  # /modifier clears the field once the change is under way
+            self.query_one("#answer", Input).value = ""
+
+    @work(exclusive=True, group="hub")
+    async def choose_units(self, argument: str) -> None:
+        """`/choisir 1,3`: the units of those numbers in the proposed list (F7), as F9 would."""
+        import re
+
+        numbers = [int(n) for n in re.findall(r"\d+", argument)]
+        if not 1 <= len(set(numbers)) <= 5 or re.sub(r"[\d\s,;]", "", argument):
+            self.show_error("Donnez de 1 à 5 numéros de la liste des unités proposées (F7 ou "
+                            "/unites), par exemple /choisir 1,3.")
+            return
+        assert self.dossier_id is not None
+        client = self.orient.client
+        try:
+            found = await client.proposals(self.dossier_id, limit=min(max(numbers), 200))
+            listed = found["proposals"]
+            if max(numbers) > len(listed) or min(numbers) < 1:
+                self.show_error(f"La liste compte {len(listed)} unité(s) proposée(s) : choisissez "
+                                f"entre 1 et {len(listed)}.")
+                return
+            picked = [listed[n - 1] for n in dict.fromkeys(numbers)]
+            await client.choose(self.dossier_id, [p["unit_id"] for p in picked])
+        except (HubError, HubUnavailable) as exc:
+            self.show_error(exc.detail if isinstance(exc, HubError) else str(exc))
+            return
+        self.show_error("")
+        names = " ; ".join(f"{p['unit']} — {p['establishment']}" for p in picked)
+        self.say(f"{len(picked)} unité(s) choisie(s) : {names}. F8 (ou /signer) pour signer et envoyer.")
+        self.reload_state()
 
     # -- actions ---------------------------------------------------------------------------
     def action_back(self) -> None:
@@ -435,8 +509,12 @@ class ChatScreen(Screen[None]):
             self.say(f"Pourquoi ? {self.question['why']}")
 
     def action_help(self) -> None:
-        text = HELP.format(keys=next_step.help_keys(self.where))
+        text = help_text(self.orient.letter_folder, self.app.is_web, next_step.help_keys(self.where))
         self.query_one("#transcript", VerticalScroll).mount(Markdown(text, classes="bubble assistant"))
+
+    def action_letter(self, save: bool = False) -> None:
+        if self.dossier_id:
+            self.orient.open_screen("letter", self.dossier_id, save=save)
 
     def action_recap(self) -> None:
         if self.dossier_id:

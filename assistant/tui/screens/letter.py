@@ -19,11 +19,14 @@ class LetterScreen(OrientScreen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Retour", id="letter.back", tooltip="Revenir"),
         Binding("f10", "save", "Enregistrer (HTML)", id="letter.save", tooltip="Fichier HTML imprimable"),
+        Binding("f1", "help", "Imprimer ?", id="letter.help", tooltip="Comment imprimer la lettre"),
     ]
 
-    def __init__(self, dossier_id: str) -> None:
+    def __init__(self, dossier_id: str, save: bool = False) -> None:
+        """`save`: write the HTML file as soon as the letter is loaded (the /imprimer command)."""
         super().__init__()
         self.dossier_id = dossier_id
+        self.save_when_loaded = save
         self.html = ""
 
     def compose(self) -> ComposeResult:
@@ -45,10 +48,24 @@ class LetterScreen(OrientScreen):
         from orient.models.localtime import paris_today
 
         today = paris_today()  # the French date, whatever the machine's zone
+        units = view.get("chosen_labels") or []
         await self.query_one("#letter", Markdown).update(
-            render_letter_markdown(view["answers"], sections, view["signed_at"], today, view.get("warnings")))
+            render_letter_markdown(view["answers"], sections, view["signed_at"], today, view.get("warnings"),
+                                   addressees=units))
         self.html = render_letter_html(view["answers"], sections, view["signed_at"], today,
-                                       view.get("warnings"))
+                                       view.get("warnings"), addressees=units)
+        if self.save_when_loaded:
+            self.action_save()
+
+    def how_to_print(self) -> str:
+        if self.orient.is_web:
+            return ("F10 enregistre la lettre en HTML et le navigateur la télécharge : ouvrez le "
+                    "fichier téléchargé, puis imprimez-le (Ctrl+P).")
+        return (f"F10 enregistre la lettre en HTML dans {self.orient.letter_folder} : ouvrez ce "
+                "fichier dans un navigateur, puis imprimez-le (Ctrl+P).")
+
+    def action_help(self) -> None:
+        self.notify(self.how_to_print(), title="Imprimer la lettre", timeout=12)
 
     def action_save(self) -> None:
         if not self.html:
@@ -59,4 +76,8 @@ class LetterScreen(OrientScreen):
         path.chmod(0o600)
         if self.orient.is_web:
             self.app.deliver_text(path.open("r", encoding="utf-8"), save_filename=path.name)  # type: ignore[attr-defined]
-        self.notify(f"Lettre enregistrée : {path}")
+            self.notify(f"Lettre envoyée au navigateur ({path.name}) : ouvrez le fichier téléchargé "
+                        "pour l'imprimer (Ctrl+P).", timeout=10)
+            return
+        self.notify(f"Lettre enregistrée : {path}. Ouvrez-la dans un navigateur pour l'imprimer "
+                    "(Ctrl+P).", timeout=10)

@@ -22,6 +22,7 @@ from textual.widgets.selection_list import Selection
 from orient.assistant.errors import HubError, HubUnavailable
 from orient.assistant.tui.formatting import km_fr
 from orient.assistant.tui.screens.base import OrientScreen
+from orient.assistant.tui.widgets import MarkedSelectionList
 
 FULL_HEADING = "Complètes : non proposées, ne peuvent pas être choisies"
 FULL_NOTE = "Unité déclarée complète (ne peut pas être choisie ; appelez-la si besoin). "
@@ -29,9 +30,10 @@ FULL_REFUSED = ("Cette unité est déclarée complète : elle ne peut pas être 
                 "unité proposée, ou appelez-la pour vérifier sa disponibilité.")
 
 
-class UnitList(SelectionList[str]):
-    """The units to tick. The group headings (disabled options) and the units that cannot be
-    chosen (`unchoosable`: declared full) show no box."""
+class UnitList(MarkedSelectionList):
+    """The units to tick (a ticked box shows an X, an unticked one none). The group headings
+    (disabled options) and the units that cannot be chosen (`unchoosable`: declared full) show no
+    box."""
 
     unchoosable: frozenset[str] = frozenset()
 

@@ -75,7 +75,8 @@ class ReferralScreen(OrientScreen):
         self.query_one("#referral-status", Static).update(Text("\n".join(lines)))
         await self.query_one("#dossier", Markdown).update(
             letter_from_answers(opened["dossier"], opened["sections"], opened["signed_at"],
-                                opened.get("warnings")))
+                                opened.get("warnings"),
+                                addressees=[" — ".join(x for x in (r.get("unit_name"), r.get("establishment")) if x)]))
 
     def action_accept(self) -> None:
         self.app.push_screen(AcceptModal(), self.accept)  # type: ignore[arg-type]
