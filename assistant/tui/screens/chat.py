@@ -19,7 +19,7 @@ from orient.assistant.tui import next_step
 from orient.assistant.tui.formatting import imported_intro
 from orient.assistant.tui.widgets import MarkedSelectionList
 from orient.dialogs.hnp import HNP, patient_label
-from orient.models.lifecycle import DossierStatus
+from orient.models.lifecycle import DOSSIER_STATUS_FR, DossierStatus
 
 if TYPE_CHECKING:
     from orient.assistant.tui.app import OrientApp
