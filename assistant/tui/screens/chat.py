@@ -39,9 +39,7 @@ HELP = """**Aide**
   Les **valeurs à confirmer** (profil, import, constantes d'une ligne) sont listées et numérotées :
   **Entrée** les accepte toutes, un numéro (ou plusieurs : `1, 3`) les écarte pour les saisir
   vous-même, `non` les écarte toutes.
-{keys}
-- Chaque touche a sa commande tapée : `/recap` (F6), `/unites` et `/choisir 1,3` (F7, F9),
-  `/signer` (F8), `/lettre` et `/imprimer` (F10), `/accueil` (Échap).
+{keys}{commands}
 - **F10** dans le récapitulatif, ou `/lettre` : la lettre de liaison. **F10** sur la lettre, ou
   `/imprimer`, l'enregistre en HTML imprimable {where} ; ouvrez ce fichier dans un navigateur et
   imprimez-le (**Ctrl+P**).
@@ -52,11 +50,18 @@ COMMANDS = ("/aide", "/retour", "/modifier CHAMP", "/pourquoi", "/recap", "/unit
             "/signer", "/lettre", "/imprimer", "/accueil")
 
 
+# the typed twin of each key that next_step.help_keys may list for the person's role
+KEY_COMMANDS = (("F6", "/recap"), ("F7", "/unites"), ("F7 puis **F9**", "/choisir 1,3"), ("F8", "/signer"))
+
+
 def help_text(letter_folder: object, web: bool, keys: str) -> str:
     """F1: the keys of this person's role, their commands, and where the printable letter goes."""
     where = ("que le navigateur télécharge (dossier Téléchargements)" if web
              else f"dans le dossier {letter_folder} (le chemin s'affiche)")
-    return HELP.format(where=where, keys=keys)
+    twins = [(key, command) for key, command in KEY_COMMANDS if f"**{key.split()[0]}**" in keys]
+    commands = ("\n- Commandes tapées de ces touches : " + ", ".join(f"`{c}` ({k})" for k, c in twins) + "."
+                if twins else "")
+    return HELP.format(where=where, keys=keys, commands=commands)
 
 
 SHORT = {"requester": "Demandeur", "patient": "Patient", "context": "Contexte", "request": "Demande",
