@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--rpps", help="RPPS du médecin (11 chiffres)")
     add.add_argument("--code", help="code personnel de signature du médecin")
     add.add_argument("--unit", action="append", default=[], help="unité d'un utilisateur receveur")
+    add.add_argument("--psc-id", help="identifiant national Pro Santé Connect (SubjectNameID)")
     add.add_argument("--db", help="base de données (URL SQLAlchemy ou fichier)")
 
     delegate = sub.add_parser("delegate", help="déléguer à une secrétaire")
@@ -207,7 +208,7 @@ def cmd_users(args: argparse.Namespace) -> int:
         engine = open_engine(args.db)
         with Session(engine) as session:
             user_id, token = add_user(session, role=args.role, name=args.name, rpps=args.rpps,
-                                      code=args.code, unit_ids=args.unit)
+                                      code=args.code, unit_ids=args.unit, psc_id=args.psc_id)
     except (AccountError, DatabaseError) as exc:
         sys.stderr.write(f"orient users add : {exc}\n")
         return EXIT_USAGE

@@ -44,6 +44,7 @@ class Hub:
     # loop, which parses requests and writes responses.
     threads: int | None = None
     tokens: TokenCache = field(default_factory=lambda: TokenCache())
+    psc: Any = None  # hub.psc.PscClient when Pro Santé Connect is configured (routes_psc.py)
 
     def __post_init__(self) -> None:
         from orient.assistant.store.db import reader_engine

@@ -22,7 +22,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import orient
-from orient.assistant.hub import routes_admin, routes_dossiers, routes_feed, routes_referrals
+from orient.assistant.hub import (
+    routes_admin,
+    routes_dossiers,
+    routes_feed,
+    routes_psc,
+    routes_referrals,
+)
 from orient.assistant.hub.access import BadRequest, Conflict, Forbidden, Hub, json_error
 from orient.assistant.hub.auth import AuthError
 from orient.assistant.service import SendError
@@ -206,6 +212,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(routes_referrals.router)
     app.include_router(routes_feed.router)
     app.include_router(routes_admin.router)
+    app.include_router(routes_psc.router)
     app.add_middleware(BodyLimit)
     app.add_middleware(AccessLog)
     return app
