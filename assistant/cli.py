@@ -368,18 +368,41 @@ def main(argv: list[str] | None = None) -> int:
     return cmd_tui(args)
 
 
+def _hub_has_psc(url: str) -> bool:
+    """Whether the hub signs people in with Pro Santé Connect (GET /auth/psc)."""
+    import httpx
+
+    try:
+        answer = httpx.get(url.rstrip("/") + "/auth/psc", timeout=10.0)
+        return answer.status_code == 200 and answer.json().get("enabled") is True
+    except (httpx.HTTPError, ValueError):
+        return False
+
+
+def _browser_opener():  # type: ignore[no-untyped-def]
+    """webbrowser.open when this session has a graphical browser, else None (the URL is shown)."""
+    import os
+    import webbrowser
+
+    if sys.platform in ("darwin", "win32") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return webbrowser.open
+    return None
+
+
 def cmd_tui(args: argparse.Namespace) -> int:
     """`orient`: the terminal assistant. Nothing is printed on stdout (textual-serve uses it)."""
     from orient.assistant.tui.app import OrientApp
 
     if args.hub:
-        if not args.token:
+        if not args.token and not _hub_has_psc(args.hub):
             sys.stderr.write("orient : --hub demande aussi --token.\n")
             return EXIT_USAGE
         from orient.assistant.client import HubClient
         from orient.assistant.embedded import default_outbox_path
 
-        app = OrientApp(client=HubClient(base_url=args.hub, token=args.token, outbox=default_outbox_path()))
+        # without a token: the first screen signs in with Pro Santé Connect (screens/psc_signin.py)
+        app = OrientApp(client=HubClient(base_url=args.hub, token=args.token, outbox=default_outbox_path()),
+                        open_browser=_browser_opener())
     else:
         def embedded():  # type: ignore[no-untyped-def]
             from orient.assistant.embedded import Embedded, default_outbox_path

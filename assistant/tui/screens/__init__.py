@@ -21,4 +21,5 @@ SCREENS: dict[str, tuple[str, str]] = {
     "dashboard": ("dashboard", "DashboardScreen"),
     "inbox": ("inbox", "InboxScreen"),
     "referral": ("referral", "ReferralScreen"),
+    "psc_signin": ("psc_signin", "PscSigninScreen"),
 }
