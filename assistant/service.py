@@ -18,7 +18,12 @@ from sqlmodel import Session
 
 from orient.assistant.directory.communes import SharedTable
 from orient.assistant.directory.icd10 import Icd10, default_icd10
-from orient.assistant.directory.matching import Criteria, DirectoryIndex, SearchResult, alternative_specialty
+from orient.assistant.directory.matching import (
+    Criteria,
+    DirectoryIndex,
+    SearchResult,
+    alternative_specialty,
+)
 from orient.assistant.engine import (
     Engine,
     Event,

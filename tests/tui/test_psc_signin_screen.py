@@ -17,8 +17,8 @@ from sqlmodel import Session
 from textual.widgets import Static
 from tui_helpers import SIZE, run, wait_until
 
-from orient.assistant.demo_accounts import DEMO_DOCTOR
 from orient.assistant.client import HubClient
+from orient.assistant.demo_accounts import DEMO_DOCTOR
 from orient.assistant.hub.app import Hub, create_app
 from orient.assistant.hub.psc import PscClient
 from orient.assistant.hub.psc_settings import PscSettings

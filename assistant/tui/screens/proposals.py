@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.segment import Segment
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.strip import Strip
 from textual.widgets import (
     Footer,
     Header,
@@ -14,8 +16,6 @@ from textual.widgets import (
     SelectionList,
     Static,
 )
-from rich.segment import Segment
-from textual.strip import Strip
 from textual.widgets.option_list import OptionDoesNotExist
 from textual.widgets.selection_list import Selection
 

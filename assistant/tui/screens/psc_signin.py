@@ -5,6 +5,7 @@ Escape gives up; Enter starts again after a failure."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from textual import work
@@ -58,10 +59,8 @@ class PscSigninScreen(OrientScreen):
                    "votre carte CPS ; cet écran continue tout seul une fois la connexion faite.\n"
                    "Échap : abandonner.", self.url)
         if self.orient.open_browser is not None:
-            try:
+            with contextlib.suppress(Exception):  # no browser after all: the URL is on screen
                 self.orient.open_browser(self.url)
-            except Exception:  # noqa: BLE001 - no browser: the URL is on screen
-                pass
         while True:
             try:
                 answer: dict[str, Any] = await client.psc_poll(started["signin_id"],
