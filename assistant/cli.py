@@ -39,6 +39,20 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
+PSC_HELP = """\
+Pro Santé Connect (e-CPS / CPS), facultatif ; sans lui, jetons de `orient users add` :
+  ORIENT_PSC_ISSUER            émetteur, ex. https://auth.esw.esante.gouv.fr/auth/realms/esante-wallet
+  ORIENT_PSC_DISCOVERY_URL     sinon <émetteur>/.well-known/wallet-openid-configuration
+  ORIENT_PSC_CLIENT_ID         identifiant du client (enregistré auprès de l'ANS)
+  ORIENT_PSC_CLIENT_SECRET_FILE  fichier du secret (ou ORIENT_PSC_CLIENT_SECRET ; jamais en argument)
+  ORIENT_PSC_REDIRECT_URL      https://<hub>/auth/psc/callback
+  ORIENT_PSC_ALLOWED_PROFESSIONS  codes profession admis sans inscription (ex. 10), avec
+  ORIENT_PSC_ADMIT_UNKNOWN=true ; ORIENT_PSC_SESSION_HOURS (12) ; ORIENT_PSC_SIGN_WITH_PSC
+  ORIENT_PSC_CONFIG            fichier de ces variables (NOM=valeur), l'environnement prime
+Voir docs/psc.md.
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="orient", description="Orient : demandes d'hospitalisation non programmée (HNP).")
     parser.add_argument("--hub", help="adresse d'un hub distant (par défaut : hub intégré)")
@@ -53,11 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--hub", help="adresse d'un hub distant (par défaut : hub intégré)")
     replay.add_argument("--token", help="jeton d'accès pour le hub distant")
 
-    serve = sub.add_parser("serve", help="lancer le hub HTTP (uvicorn)")
+    serve = sub.add_parser(
+        "serve", help="lancer le hub HTTP (uvicorn)", formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=PSC_HELP)
     serve.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (127.0.0.1 par défaut)")
     serve.add_argument("--port", default="8000", help="port (8000 par défaut)")
     serve.add_argument("--db", help="base de données (URL SQLAlchemy ou fichier)")
     serve.add_argument("--workers", default="1", help="processus du hub (1 par défaut)")
+
+    dev = sub.add_parser("psc-dev-provider",
+                         help="fournisseur OpenID Connect local pour essayer Pro Santé Connect (développement)")
+    dev.add_argument("--port", default="9400", help="port (9400 par défaut)")
 
     kiosk = sub.add_parser("kiosk", help="démonstration dans un navigateur (textual-serve)")
     kiosk.add_argument("--port", default="8080", help="port sur 127.0.0.1 (8080 par défaut)")
@@ -359,6 +379,10 @@ def main(argv: list[str] | None = None) -> int:
         return session()
     if args.command == "users":
         return cmd_users(args)
+    if args.command == "psc-dev-provider":
+        from orient.assistant.psc_dev_provider import run as run_provider
+
+        return run_provider(int(args.port))
     if args.command == "delegate":
         return cmd_delegate(args)
     if args.command == "directory":
