@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, time
 from uuid import uuid4
 
@@ -27,9 +28,11 @@ class AccountError(ValueError):
 def add_user(session: Session, *, role: str, name: str, rpps: str | None = None,
              code: str | None = None, unit_ids: list[str] | None = None, by: str = "cli",
              now: datetime | None = None, delivery: str | None = "out_of_band",
-             session_id: str | None = None) -> tuple[str, str | None]:
+             session_id: str | None = None, psc_id: str | None = None) -> tuple[str, str | None]:
     """Create a user and, unless `delivery` is None, a first token delivered that way; returns
-    (user id, token shown once or None). `session_id`: the creator's token id, for the audit."""
+    (user id, token shown once or None). `session_id`: the creator's token id, for the audit;
+    `psc_id`: the person's Pro Santé Connect national identifier (SubjectNameID), to sign in
+    through PSC."""
     now = now or datetime.now(UTC)
     unit_ids = list(unit_ids or [])
     problem = control_message(name)
@@ -53,6 +56,11 @@ def add_user(session: Session, *, role: str, name: str, rpps: str | None = None,
         raise AccountError("Un utilisateur d'unité receveuse est rattaché à au moins une unité (--unit).")
     if role != "receiver" and unit_ids:
         raise AccountError("Seul un utilisateur d'unité receveuse est rattaché à des unités.")
+    if psc_id is not None and not re.fullmatch(r"[0-9A-Za-z]{1,40}", psc_id):
+        raise AccountError(f"Identifiant national « {psc_id} » invalide : chiffres et lettres, "
+                           "40 au plus (par exemple 8 suivi du RPPS).")
+    if psc_id and session.exec(select(UserRow).where(UserRow.psc_id == psc_id)).first():
+        raise AccountError(f"Un compte existe déjà pour l'identifiant national {psc_id}.")
     if unit_ids:
         ensure_directory(session)
     unknown = [u for u in unit_ids if session.get(UnitRow, u) is None]
@@ -60,7 +68,7 @@ def add_user(session: Session, *, role: str, name: str, rpps: str | None = None,
         raise AccountError(f"Unité(s) inconnue(s) : {', '.join(unknown)}.")
     user_id = str(uuid4())
     session.add(UserRow(id=user_id, role=role, name=name, rpps=rpps,
-                        code_hash=hash_code(code) if code else None, created_at=now))
+                        code_hash=hash_code(code) if code else None, created_at=now, psc_id=psc_id or None))
     session.flush()
     for unit_id in dict.fromkeys(unit_ids):
         session.add(UserUnitRow(user_id=user_id, unit_id=unit_id))

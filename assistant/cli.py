@@ -20,6 +20,20 @@ class UsageError(ValueError):
     """A bad command-line argument; the message is French."""
 
 
+PSC_HELP = """\
+Pro Santé Connect (e-CPS / CPS), facultatif ; sans lui, jetons de `orient users add` :
+  ORIENT_PSC_ISSUER            émetteur, ex. https://auth.esw.esante.gouv.fr/auth/realms/esante-wallet
+  ORIENT_PSC_DISCOVERY_URL     sinon <émetteur>/.well-known/wallet-openid-configuration
+  ORIENT_PSC_CLIENT_ID         identifiant du client (enregistré auprès de l'ANS)
+  ORIENT_PSC_CLIENT_SECRET_FILE  fichier du secret (ou ORIENT_PSC_CLIENT_SECRET ; jamais en argument)
+  ORIENT_PSC_REDIRECT_URL      https://<hub>/auth/psc/callback
+  ORIENT_PSC_ALLOWED_PROFESSIONS  codes profession admis sans inscription (ex. 10), avec
+  ORIENT_PSC_ADMIT_UNKNOWN=true ; ORIENT_PSC_SESSION_HOURS (12) ; ORIENT_PSC_SIGN_WITH_PSC
+  ORIENT_PSC_CONFIG            fichier de ces variables (NOM=valeur), l'environnement prime
+Voir docs/psc.md.
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     from orient.assistant.french import FrenchParser
     from orient.assistant.token_source import EPILOG, TOKEN_FILE_HELP, TOKEN_HELP
@@ -47,13 +61,19 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--as", dest="role", choices=["doctor", "secretary"], default="doctor",
                      help="utilisateur de démonstration du hub intégré (doctor par défaut)")
 
-    serve = sub.add_parser("serve", help="lancer le hub HTTP (uvicorn)")
+    serve = sub.add_parser(
+        "serve", help="lancer le hub HTTP (uvicorn)", formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=PSC_HELP)
     serve.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (127.0.0.1 par défaut)")
     serve.add_argument("--port", default="8000", help="port (8000 par défaut)")
     serve.add_argument("--db", help="base de données (URL SQLAlchemy ou fichier)")
     serve.add_argument("--workers", default="1", help="processus du hub (1 par défaut)")
     serve.add_argument("--keys", help="dossier des clés d'audit de cette base (ou variable ORIENT_KEYS ; "
                        "par défaut à côté d'un fichier SQLite)")
+
+    dev = sub.add_parser("psc-dev-provider",
+                         help="fournisseur OpenID Connect local pour essayer Pro Santé Connect (développement)")
+    dev.add_argument("--port", default="9400", help="port (9400 par défaut)")
 
     kiosk = sub.add_parser("kiosk", help="démonstration dans un navigateur (textual-serve)")
     kiosk.add_argument("--port", default="8080", help="port sur 127.0.0.1 (8080 par défaut)")
@@ -68,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--rpps", help="RPPS du médecin (11 chiffres)")
     add.add_argument("--code", help="code personnel de signature du médecin")
     add.add_argument("--unit", action="append", default=[], help="unité d'un utilisateur receveur")
+    add.add_argument("--psc-id", help="identifiant national Pro Santé Connect (SubjectNameID)")
     add.add_argument("--db", help="base de données (URL SQLAlchemy ou fichier)")
 
     delegate = sub.add_parser("delegate", help="déléguer à une secrétaire")
@@ -108,8 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _hub_token(args: argparse.Namespace, prog: str) -> str | None:
-    """The token for --hub (orient.assistant.token_source), or None after a French message."""
+def _hub_token(args: argparse.Namespace, prog: str, psc: bool = False) -> str | None:
+    """The token for --hub (orient.assistant.token_source), or None after a French message (none
+    when `psc` and the hub signs people in with Pro Santé Connect: the TUI does it)."""
     from orient.assistant.token_source import ENV_VARIABLE, TokenSourceError, find_token
 
     try:
@@ -120,6 +142,8 @@ def _hub_token(args: argparse.Namespace, prog: str) -> str | None:
     if found.warning:
         sys.stderr.write(f"{prog} : {found.warning}\n")
     if not found.token:
+        if psc and _hub_has_psc(args.hub):
+            return None
         sys.stderr.write(f"{prog} : --hub demande un jeton : variable d'environnement {ENV_VARIABLE}, "
                          "--token-file FICHIER (droits 600) ou --token JETON.\n")
         return None
@@ -238,7 +262,7 @@ def cmd_users(args: argparse.Namespace) -> int:
         engine = open_engine(args.db)
         with Session(engine) as session:
             user_id, token = add_user(session, role=args.role, name=args.name, rpps=args.rpps,
-                                      code=args.code, unit_ids=args.unit)
+                                      code=args.code, unit_ids=args.unit, psc_id=args.psc_id)
     except (AccountError, DatabaseError) as exc:
         sys.stderr.write(f"orient users add : {exc}\n")
         return EXIT_USAGE
@@ -399,6 +423,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "users":
         return cmd_users(args)
+    if args.command == "psc-dev-provider":
+        from orient.assistant.psc_dev_provider import run as run_provider
+
+        return run_provider(int(args.port))
     if args.command == "delegate":
         return cmd_delegate(args)
     if args.command == "directory":
@@ -445,20 +473,42 @@ def cmd_new(args: argparse.Namespace) -> int:
     return cmd_tui(args, start=start, role=args.role)
 
 
+def _hub_has_psc(url: str) -> bool:
+    """Whether the hub signs people in with Pro Santé Connect (GET /auth/psc)."""
+    import httpx
+
+    try:
+        answer = httpx.get(url.rstrip("/") + "/auth/psc", timeout=10.0)
+        return answer.status_code == 200 and answer.json().get("enabled") is True
+    except (httpx.HTTPError, ValueError):
+        return False
+
+
+def _browser_opener():  # type: ignore[no-untyped-def]
+    """webbrowser.open when this session has a graphical browser, else None (the URL is shown)."""
+    import os
+    import webbrowser
+
+    if sys.platform in ("darwin", "win32") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return webbrowser.open
+    return None
+
+
 def cmd_tui(args: argparse.Namespace, start: tuple[str, dict[str, object]] | None = None,
             role: str | None = None) -> int:
     """`orient`: the terminal assistant. Nothing is printed on stdout (textual-serve uses it)."""
     from orient.assistant.tui.app import OrientApp
 
     if args.hub:
-        token = _hub_token(args, "orient")
-        if token is None:
+        token = _hub_token(args, "orient", psc=True)
+        if token is None and not (args.token is None and args.token_file is None and _hub_has_psc(args.hub)):
             return EXIT_USAGE
         from orient.assistant.client import HubClient
         from orient.assistant.embedded import default_outbox_path
 
+        # without a token: the first screen signs in with Pro Santé Connect (screens/psc_signin.py)
         app = OrientApp(client=HubClient(base_url=args.hub, token=token, outbox=default_outbox_path()),
-                        start=start)
+                        start=start, open_browser=_browser_opener())
     else:
         def embedded():  # type: ignore[no-untyped-def]
             from orient.assistant.embedded import Embedded, default_outbox_path

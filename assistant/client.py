@@ -130,6 +130,24 @@ class HubClient:
             return response.text
         return response.json()
 
+    @property
+    def has_token(self) -> bool:
+        return "Authorization" in self.http.headers
+
+    # -- Pro Santé Connect sign-in (hub/routes_psc.py) -----------------------------------------
+    async def psc_info(self) -> Any:
+        return await self.call("GET", "/auth/psc")
+
+    async def psc_start(self) -> Any:
+        return await self.call("POST", "/auth/psc/start", json={})
+
+    async def psc_poll(self, signin_id: str, poll_secret: str) -> Any:
+        return await self.call("POST", "/auth/psc/poll",
+                               json={"signin_id": signin_id, "poll_secret": poll_secret})
+
+    async def logout(self) -> Any:
+        return await self.call("POST", "/auth/logout")
+
     # -- dossiers ---------------------------------------------------------------------------
     async def me(self) -> Any:
         return await self.call("GET", "/me")

@@ -28,6 +28,7 @@ from orient.assistant.hub import (
     routes_dossiers,
     routes_feed,
     routes_profile,
+    routes_psc,
     routes_referrals,
     routes_security,
 )
@@ -228,6 +229,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(routes_security.router)
     app.include_router(routes_admin.router)
     app.include_router(routes_profile.router)
+    app.include_router(routes_psc.router)
     openapi.install(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(AccessLog)

@@ -26,7 +26,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-DELIVERIES = ("out_of_band", "admin", "embedded", "self")
+DELIVERIES = ("out_of_band", "admin", "embedded", "self", "psc")
 
 
 def issue_token(session: Session, user_id: str, *, ttl: timedelta = DEFAULT_TTL, label: str = "",

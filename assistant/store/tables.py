@@ -50,6 +50,7 @@ class UserRow(SQLModel, table=True):
     rpps: str | None = Field(default=None, index=True)
     code_hash: str | None = None  # the doctor's personal signing code, salted hash
     created_at: datetime
+    psc_id: str | None = Field(default=None, index=True)  # Pro Santé Connect SubjectNameID
 
 
 class DoctorProfileRow(SQLModel, table=True):
@@ -177,6 +178,27 @@ class SigningLockRow(SQLModel, table=True):
     failures: int = 0  # wrong codes since the last right one
     locked_until: datetime | None = None
     updated_at: datetime
+
+
+class PscSigninRow(SQLModel, table=True):
+    """A Pro Santé Connect sign-in started by a terminal (hub/psc.py): what the callback checks
+    (state, nonce, PKCE verifier), its outcome, and the account it maps to. Short-lived."""
+
+    __tablename__ = "psc_signin"
+
+    id: str = Field(primary_key=True)
+    poll_hash: str  # SHA-256 of the secret only the starting terminal knows
+    state_hash: str = Field(index=True, unique=True)
+    nonce: str
+    code_verifier: str
+    purpose: str = "login"  # "login" or "sign" (a fresh authentication before signing)
+    status: str  # pending, done, delivered, refused, cancelled, expired
+    message: str | None = None  # the French outcome shown to the terminal
+    user_id: str | None = None
+    session_expires_at: datetime | None = None
+    token_id: str | None = None  # the Orient token handed to the terminal
+    created_at: datetime
+    expires_at: datetime
 
 
 class UserUnitRow(SQLModel, table=True):

@@ -31,7 +31,7 @@ class OrientApp(App[None]):
                  client: HubClient | None = None, letter_folder: Path | None = None,
                  feed_wait: float = 20.0, world_factory: Callable[[], Any] | None = None,
                  idle_seconds: float | None = None, start: tuple[str, dict[str, Any]] | None = None,
-                 start_role: str | None = None) -> None:
+                 start_role: str | None = None, open_browser: Callable[[str], Any] | None = None) -> None:
         """`embedded`: demo users on a local hub (the first screen asks who is using Orient), or
         a function that builds it, called in the background while the first screen shows;
         `client`: a remote hub's client, whose token says who is using it. `start`: a screen
@@ -56,6 +56,7 @@ class OrientApp(App[None]):
         self._deferred: tuple[str, tuple[Any, ...], dict[str, Any], Any] | None = None
         self.letter_folder = letter_folder or Path.home() / "Documents" / "orient"
         self.feed_wait = feed_wait
+        self.open_browser = open_browser  # Pro Santé Connect: opens the sign-in URL (None: none)
 
     # -- navigation: screens by name (no screen module imports another) ---------------------
     def make_screen(self, name: str, *args: Any, **kwargs: Any) -> Screen[Any]:
@@ -169,6 +170,9 @@ class OrientApp(App[None]):
 
     @work(exclusive=True)
     async def identify(self) -> None:
+        if not self.client.has_token:  # a remote hub without a token: sign in with Pro Santé Connect
+            self.open_screen("psc_signin")
+            return
         try:
             me = await self.client.me()
         except (HubError, HubUnavailable) as exc:
@@ -179,6 +183,13 @@ class OrientApp(App[None]):
         self.open_screen("home")
         if self.start is not None:
             self.open_screen(self.start[0], **self.start[1])
+
+    def psc_signed_in(self, token: str, role: str, name: str) -> None:
+        """The Pro Santé Connect sign-in gave this session's token (screens/psc_signin.py)."""
+        self.client.with_token(token)
+        self.role, self.user_name = role, name
+        self.replace_screen("home")
+        self.retry()
 
     def sign_in(self, role: str) -> None:
         """Embedded mode: become a demo user. The home screen shows at once (the name is known

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -47,7 +47,10 @@ RECEIVERS = ("recv_unit", "recv_other")
 USERS = FILLERS + RECEIVERS + ("admin",)
 BAD_TOKENS = ("no_token", "expired", "revoked")
 COLUMNS = USERS + BAD_TOKENS
-PUBLIC = {("GET", "/health"), ("GET", "/version"), ("GET", "/openapi.json")}
+PUBLIC = {("GET", "/health"), ("GET", "/version"), ("GET", "/openapi.json"),
+          # Pro Santé Connect: a person signing in has no token yet (tests/api/test_psc_signin.py)
+          ("GET", "/auth/psc"), ("POST", "/auth/psc/start"), ("POST", "/auth/psc/poll"),
+          ("GET", "/auth/psc/callback")}
 
 
 # -- the world the matrix runs in -------------------------------------------------------------------
@@ -171,6 +174,14 @@ def own_token(w: World, c: str) -> dict[str, Any]:
     who = w.who(c)
     token_id = w.env.new_token(who)[0] if isinstance(who, User) else str(uuid.uuid4())
     return {"path": {"token_id": token_id}}
+
+
+def spare_session(w: World, c: str) -> dict[str, Any]:
+    """The caller signs out with a spare token of theirs (their usual one stays valid)."""
+    who = w.who(c)
+    if not isinstance(who, User):
+        return {}
+    return {"who": replace(who, token=w.env.new_token(who)[1])}
 
 
 def owners_token(w: World, c: str) -> dict[str, Any]:
@@ -308,6 +319,13 @@ ROWS: list[Row] = [
         name="someone else's"),
     Row("POST", "/delegations", expect(("owner", "admin"), ok_status=201), delegation),
     Row("GET", "/audit/export", expect(("admin",))),
+    # Pro Santé Connect sign-in (off in this world: the hub says so) and logout
+    Row("GET", "/auth/psc", PUBLIC_OK),
+    Row("POST", "/auth/psc/start", {c: 404 for c in COLUMNS}),
+    Row("POST", "/auth/psc/poll", {c: 404 for c in COLUMNS},
+        lambda w, c: {"json": {"signin_id": "x", "poll_secret": "y"}}),
+    Row("GET", "/auth/psc/callback", {c: 404 for c in COLUMNS}),
+    Row("POST", "/auth/logout", EVERY_USER, spare_session),
 ]
 
 # Cells where the hub answers otherwise than the contract: (method, path, column) -> what it answers
@@ -350,7 +368,7 @@ def test_matrix_covers_every_route(sqlite_env: Env) -> None:
     for row in ROWS:
         assert set(row.expected) == set(COLUMNS), row.id
     public = {(row.method, row.path) for row in ROWS if row.expected["no_token"] != 401}
-    assert public == PUBLIC, "only /health, /version and /openapi.json answer without a token"
+    assert public == PUBLIC, "only /health, /version, /openapi.json and the PSC sign-in answer without a token"
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
@@ -365,7 +383,7 @@ def test_permission_matrix(world: World, row: Row) -> None:
             kwargs["json"] = prepared.get("json") if prepared.get("json") is not None else {}
         if prepared.get("params"):
             kwargs["params"] = prepared["params"]
-        response = env.call(row.method, path, world.who(column), **kwargs)
+        response = env.call(row.method, path, prepared.get("who", world.who(column)), **kwargs)
         status = response.status_code
         expected = row.expected[column]
         known = KNOWN_DEVIATIONS.get((row.method, row.path, column))

@@ -23,4 +23,5 @@ SCREENS: dict[str, tuple[str, str]] = {
     "inbox": ("inbox", "InboxScreen"),
     "referral": ("referral", "ReferralScreen"),
     "units": ("units", "UnitPickerScreen"),
+    "psc_signin": ("psc_signin", "PscSigninScreen"),
 }
