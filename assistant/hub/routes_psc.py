@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, select
 
 from orient.assistant.hub import psc as p
+from orient.assistant.hub import schemas as s_schemas
 from orient.assistant.hub.access import BadRequest, Hub, NotFound, hub_of, principal
 from orient.assistant.hub.auth import Principal, issue_token, revoke_token
 from orient.assistant.store import audit
@@ -72,6 +73,11 @@ def _audit(session: Session, hub: Hub, event: str, actor: str, role: str, detail
                  at=hub.now())
 
 
+# 404: PSC is not configured on this hub, or the sign-in is unknown (hub/openapi.py documents it)
+NOT_CONFIGURED: dict[int | str, dict[str, object]] = {
+    404: {"model": s_schemas.ErrorOut,
+          "description": "Pro Santé Connect non configuré sur ce hub, ou connexion inconnue"}}
+
 @router.get("/auth/psc", response_model=PscInfo)
 def psc_info(request: Request) -> PscInfo:
     """Whether this hub signs people in with Pro Santé Connect (no token needed)."""
@@ -80,7 +86,7 @@ def psc_info(request: Request) -> PscInfo:
                    sign_with_psc=hub.psc is not None and hub.psc.settings.sign_with_psc)
 
 
-@router.post("/auth/psc/start", response_model=StartOut)
+@router.post("/auth/psc/start", response_model=StartOut, responses=NOT_CONFIGURED)
 def psc_start(body: StartIn, request: Request) -> StartOut:
     hub = hub_of(request)
     psc = _psc(hub)
@@ -101,7 +107,7 @@ _MESSAGES = {
 }
 
 
-@router.post("/auth/psc/poll", response_model=PollOut)
+@router.post("/auth/psc/poll", response_model=PollOut, responses=NOT_CONFIGURED)
 def psc_poll(body: PollIn, request: Request) -> PollOut:
     """The state of a sign-in, for the terminal that started it; once done, its Orient token (once)."""
     hub = hub_of(request)
