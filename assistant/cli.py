@@ -35,7 +35,7 @@ Voir docs/psc.md.
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from orient.assistant.french import FrenchParser
+    from orient.assistant.french import FrenchParser, FrenchRawDescriptionHelpFormatter
     from orient.assistant.token_source import EPILOG, TOKEN_FILE_HELP, TOKEN_HELP
 
     parser = FrenchParser(prog="orient", description="Orient : demandes d'hospitalisation non programmée (HNP).",
@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="utilisateur de démonstration du hub intégré (doctor par défaut)")
 
     serve = sub.add_parser(
-        "serve", help="lancer le hub HTTP (uvicorn)", formatter_class=argparse.RawDescriptionHelpFormatter,
+        "serve", help="lancer le hub HTTP (uvicorn)", formatter_class=FrenchRawDescriptionHelpFormatter,
         epilog=PSC_HELP)
     serve.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (127.0.0.1 par défaut)")
     serve.add_argument("--port", default="8000", help="port (8000 par défaut)")

@@ -171,3 +171,7 @@ def json_error_fr(exc: json.JSONDecodeError) -> str:
     elif not exc.doc[exc.pos:].strip() and exc.msg != "Extra data":
         problem = f"le JSON s'arrête avant la fin ({problem})"
     return f"ligne {exc.lineno}, colonne {exc.colno} : {problem}"
+
+
+class FrenchRawDescriptionHelpFormatter(FrenchHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """French help that keeps the description's and epilog's own line breaks (a settings list)."""
