@@ -11,18 +11,18 @@ from typing import Any
 from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import Session
 
+from orient.assistant import demo_accounts, demo_world
 from orient.assistant.client import HubClient
 from orient.assistant.hub.app import Hub, create_app
 from orient.assistant.hub.auth import issue_token
 from orient.assistant.service import paris_now
-from orient.assistant.store import accounts
 from orient.assistant.store.db import default_db_path, open_engine
 
 DEMO_ACCOUNTS = {
-    "doctor": accounts.DEMO_DOCTOR,
-    "secretary": accounts.DEMO_SECRETARY,
-    "receiver": accounts.DEMO_RECEIVER,
-    "admin": accounts.DEMO_ADMIN,
+    "doctor": demo_accounts.DEMO_DOCTOR,
+    "secretary": demo_accounts.DEMO_SECRETARY,
+    "receiver": demo_accounts.DEMO_RECEIVER,
+    "admin": demo_accounts.DEMO_ADMIN,
 }
 
 
@@ -38,7 +38,7 @@ class Embedded:
                  engine: DbEngine | None = None) -> None:
         self.engine = engine if engine is not None else open_engine(db)
         with Session(self.engine) as session:
-            accounts.ensure_demo_accounts(session)
+            demo_world.ensure_demo_accounts(session)
         self.hub = Hub(self.engine, clock=clock)
         self.app = create_app(self.hub)
         self.outbox = outbox

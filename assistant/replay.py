@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from orient.assistant import demo_accounts, demo_world
 from orient.assistant.client import HubClient, HubError
 from orient.assistant.engine import CONFIRM_FIELD, PROFILE_FIELD
 from orient.assistant.french import json_error_fr, os_error_fr
@@ -22,7 +23,7 @@ from orient.models.lifecycle import DOSSIER_STATUS_FR, DossierStatus
 from orient.models.users import Actor, Role
 
 KEYS = {"role", "answers", "choose", "sign", "send", "import"}
-ROLES = {"doctor": accounts.DEMO_DOCTOR, "secretary": accounts.DEMO_SECRETARY}
+ROLES = {"doctor": demo_accounts.DEMO_DOCTOR, "secretary": demo_accounts.DEMO_SECRETARY}
 
 
 class ScenarioError(ValueError):
@@ -112,8 +113,8 @@ def load_scenario(path: str | Path) -> Scenario:
 def actor_for_role(service: DossierService, role: Role) -> Actor:
     """The demo doctor or the demo secretary (under her delegation) on the service's database."""
     with Session(service.db) as session:
-        accounts.ensure_demo_accounts(session)
-        return accounts.actor_for(session, ROLES[role.value].user_id, accounts.DEMO_DOCTOR.rpps)
+        demo_world.ensure_demo_accounts(session)
+        return accounts.actor_for(session, ROLES[role.value].user_id, demo_accounts.DEMO_DOCTOR.rpps)
 
 
 def run(scenario: Scenario, service: DossierService, dossier_id: str | None = None) -> dict[str, Any]:
@@ -219,7 +220,7 @@ async def replay_with_client(scenario: Scenario, client: HubClient,
                     errors.append(_refusal(exc))
     if scenario.sign:
         try:
-            signed = await client.sign(dossier_id, accounts.DEMO_DOCTOR.code or "", view["version"])
+            signed = await client.sign(dossier_id, demo_accounts.DEMO_DOCTOR.code or "", view["version"])
             if not signed["ok"]:
                 errors.append(signed["message"] or "Signature impossible.")
         except HubError as exc:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from orient.assistant import demo_accounts, demo_world
 from orient.assistant.directory.communes import default_table
 from orient.assistant.engine import Engine, Lookups
 from orient.assistant.service import DossierService, paris_now
@@ -43,7 +44,7 @@ def typed_for(queues: dict[str, deque[str]], field_id: str) -> str:
 
 def run_engine_only(n: int) -> list[float]:
     engine = Engine(HNP, Lookups(now=paris_now, communes=default_table()))
-    actor = accounts.DEMO_DOCTOR
+    actor = demo_accounts.DEMO_DOCTOR
     from orient.models.users import Actor
 
     doctor = Actor(actor.user_id, actor.role, actor.name, rpps=actor.rpps)
@@ -66,8 +67,8 @@ def run_with_storage(n: int, folder: Path) -> list[float]:
     db = open_engine(folder / "bench.db")
     service = DossierService(db)
     with Session(db) as session:
-        accounts.ensure_demo_accounts(session)
-        doctor = accounts.actor_for(session, accounts.DEMO_DOCTOR.user_id)
+        demo_world.ensure_demo_accounts(session)
+        doctor = accounts.actor_for(session, demo_accounts.DEMO_DOCTOR.user_id)
     samples = []
     for _ in range(n):
         step = service.create(doctor)

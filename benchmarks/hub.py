@@ -34,12 +34,11 @@ import httpx
 from sqlalchemy import insert, select
 from sqlmodel import Session
 
-from orient.assistant import replay
+from orient.assistant import demo_accounts, replay
 from orient.assistant.embedded import Embedded
 from orient.assistant.engine import Engine, Lookups
 from orient.assistant.hub.auth import issue_token
 from orient.assistant.service import DossierService, paris_now
-from orient.assistant.store import accounts
 from orient.assistant.store.db import open_engine
 from orient.assistant.store.tables import AnswerRow, ChosenUnitRow, DossierRow
 from orient.dialogs.hnp import HNP
@@ -77,7 +76,7 @@ def prepare(url: str, copies: int) -> tuple[list[str], str]:
             conn.execute(insert(dossier_t).values({**row, "id": new_id}))
             conn.execute(insert(answer_t), [{**a, "dossier_id": new_id} for a in answers])
             conn.execute(insert(chosen_t), [{**c, "dossier_id": new_id} for c in chosen])
-        _, token = issue_token(session, accounts.DEMO_DOCTOR.user_id)
+        _, token = issue_token(session, demo_accounts.DEMO_DOCTOR.user_id)
         session.commit()
     engine.dispose()
     return ids, token
@@ -175,8 +174,8 @@ def in_process_overhead(folder: Path, rounds: int = 200) -> dict[str, float]:
     embedded = Embedded(folder / "inproc.db")
     client = embedded.client("doctor")
     engine = Engine(HNP, Lookups(now=paris_now))
-    doctor = Actor(accounts.DEMO_DOCTOR.user_id, accounts.DEMO_DOCTOR.role, accounts.DEMO_DOCTOR.name,
-                   rpps=accounts.DEMO_DOCTOR.rpps)
+    doctor = Actor(demo_accounts.DEMO_DOCTOR.user_id, demo_accounts.DEMO_DOCTOR.role, demo_accounts.DEMO_DOCTOR.name,
+                   rpps=demo_accounts.DEMO_DOCTOR.rpps)
     state = engine.new_dossier("bench", doctor.rpps or "", doctor.name).state
 
     direct = []

@@ -1,15 +1,16 @@
-"""User accounts, personal signing codes and delegations, and the demo accounts."""
+"""User accounts, personal signing codes and delegations. The demo accounts are written by
+assistant/demo_world.py: the store does not know the demo world."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
-from orient.assistant.store.tables import DelegationRow, UserRow, UserUnitRow
+from orient.assistant.store.tables import DelegationRow, UserRow
 from orient.models.users import Actor, Delegation, Role, Scope
 
 _ITERATIONS = 120_000
@@ -30,47 +31,6 @@ def check_code(code: str, stored: str | None) -> bool:
     except ValueError:
         return False
     return hmac.compare_digest(got.hex(), digest)
-
-
-from orient.assistant.demo_accounts import (
-    DEMO_ADMIN,
-    DEMO_DELEGATION_ID,
-    DEMO_DOCTOR,
-    DEMO_RECEIVER,
-    DEMO_SECRETARY,
-    DEMO_UNIT_SITES,
-)
-
-
-def ensure_demo_accounts(session: Session, now: datetime | None = None) -> None:
-    """Create the demo accounts once: the doctor, the secretary with her `fill_admin` delegation,
-    the receiving unit's user and an administrator."""
-    now = now or datetime.now(UTC)
-    if session.get(UserRow, DEMO_DOCTOR.user_id) is None:
-        session.add(UserRow(id=DEMO_DOCTOR.user_id, role=DEMO_DOCTOR.role.value, name=DEMO_DOCTOR.name,
-                            rpps=DEMO_DOCTOR.rpps, code_hash=hash_code(DEMO_DOCTOR.code or ""),
-                            created_at=now))
-    if session.get(UserRow, DEMO_SECRETARY.user_id) is None:
-        session.add(UserRow(id=DEMO_SECRETARY.user_id, role=DEMO_SECRETARY.role.value,
-                            name=DEMO_SECRETARY.name, created_at=now))
-    for account in (DEMO_RECEIVER, DEMO_ADMIN):
-        if session.get(UserRow, account.user_id) is None:
-            session.add(UserRow(id=account.user_id, role=account.role.value, name=account.name,
-                                created_at=now))
-    if not session.exec(select(UserUnitRow).where(UserUnitRow.user_id == DEMO_RECEIVER.user_id)).first():
-        from orient.dialogs.hnp import SPECIALTIES
-
-        session.flush()
-        for finess in DEMO_UNIT_SITES:
-            for code, _, _ in SPECIALTIES:
-                session.add(UserUnitRow(user_id=DEMO_RECEIVER.user_id, unit_id=f"{finess}-{code}"))
-    if session.get(DelegationRow, DEMO_DELEGATION_ID) is None:
-        session.add(DelegationRow(
-            id=DEMO_DELEGATION_ID, doctor_rpps=DEMO_DOCTOR.rpps or "", secretary_id=DEMO_SECRETARY.user_id,
-            scopes=Scope.FILL_ADMIN.value, valid_from=now - timedelta(days=1),
-            valid_to=now + timedelta(days=3650), created_by="demo",
-        ))
-    session.commit()
 
 
 def delegation_of(row: DelegationRow) -> Delegation:

@@ -28,17 +28,16 @@ import httpx
 from sqlalchemy import select
 from sqlmodel import Session, SQLModel
 
-from orient.assistant import accounts_admin
+from orient.assistant import accounts_admin, demo_accounts, demo_world
 from orient.assistant.hub.app import Hub, create_app
 from orient.assistant.hub.auth import issue_token, token_hash
-from orient.assistant.store import accounts
 from orient.assistant.store.db import open_engine
 from orient.assistant.store.tables import TokenRow
 
 PARIS = ZoneInfo("Europe/Paris")
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "doctor_full.json"
 DOCTOR_FULL: dict[str, list[str]] = json.loads(SCENARIO.read_text(encoding="utf-8"))["answers"]
-DEMO_CODE = accounts.DEMO_DOCTOR.code or "1234"
+DEMO_CODE = demo_accounts.DEMO_DOCTOR.code or "1234"
 
 # Units of the directory used by the tests (cardiology, the specialty of doctor_full.json): the
 # three Toulouse university hospital sites (the demo receiver's) and three other Toulouse units.
@@ -139,7 +138,7 @@ class Env:
         self.clock = clock or Clock()
         self.engine = open_engine(url)
         with Session(self.engine) as session:
-            accounts.ensure_demo_accounts(session, now=self.clock())
+            demo_world.ensure_demo_accounts(session, now=self.clock())
         self.hub = Hub(self.engine, clock=self.clock)
         self.hub.poll_seconds = 0.05
         self.app = create_app(self.hub)
@@ -148,9 +147,9 @@ class Env:
         self.http = httpx.AsyncClient(transport=transport, base_url="http://t",
                                       timeout=60)
         self._seq = 0
-        self.admin = self.demo("admin", accounts.DEMO_ADMIN.user_id)
-        self.demo_doctor = self.demo("doctor", accounts.DEMO_DOCTOR.user_id,
-                                     rpps=accounts.DEMO_DOCTOR.rpps, code=DEMO_CODE)
+        self.admin = self.demo("admin", demo_accounts.DEMO_ADMIN.user_id)
+        self.demo_doctor = self.demo("doctor", demo_accounts.DEMO_DOCTOR.user_id,
+                                     rpps=demo_accounts.DEMO_DOCTOR.rpps, code=DEMO_CODE)
 
     # -- plumbing -------------------------------------------------------------------------------
     def close(self) -> None:

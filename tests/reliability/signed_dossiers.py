@@ -18,9 +18,9 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import Session
 
-from orient.assistant import replay
+from orient.assistant import demo_accounts, replay
 from orient.assistant.client import HubClient
-from orient.assistant.store import accounts, audit
+from orient.assistant.store import audit
 from orient.assistant.store.tables import AnswerRow, DossierRow, ReferralRow
 from orient.models.users import Actor, Role
 
@@ -29,8 +29,8 @@ DOSSIER = DossierRow.__table__  # type: ignore[attr-defined]
 ANSWER = AnswerRow.__table__  # type: ignore[attr-defined]
 REFERRAL = ReferralRow.__table__  # type: ignore[attr-defined]
 
-DOCTOR = Actor(accounts.DEMO_DOCTOR.user_id, Role.DOCTOR, accounts.DEMO_DOCTOR.name,
-               rpps=accounts.DEMO_DOCTOR.rpps)
+DOCTOR = Actor(demo_accounts.DEMO_DOCTOR.user_id, Role.DOCTOR, demo_accounts.DEMO_DOCTOR.name,
+               rpps=demo_accounts.DEMO_DOCTOR.rpps)
 
 
 def signing_scenario() -> replay.Scenario:

@@ -8,12 +8,12 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlmodel import Session
 
-from orient.assistant import replay
+from orient.assistant import demo_accounts, replay
 from orient.assistant.service import DossierService
-from orient.assistant.store import accounts, dossiers
+from orient.assistant.store import dossiers
 from orient.assistant.store.db import open_engine
 
-OWNERS = [accounts.DEMO_DOCTOR.rpps]
+OWNERS = [demo_accounts.DEMO_DOCTOR.rpps]
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "doctor_full.json"
 
 

@@ -30,11 +30,10 @@ from signed_dossiers import DOCTOR, referral_counts, referral_rows, signed_dossi
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from orient.assistant import accounts_admin
+from orient.assistant import accounts_admin, demo_accounts
 from orient.assistant.client import HubClient, HubUnavailable
 from orient.assistant.embedded import Embedded
 from orient.assistant.service import DossierService
-from orient.assistant.store import accounts
 from orient.assistant.store.audit import verify
 from orient.assistant.store.db import open_engine
 from orient.assistant.store.tables import AuditEntryRow, FeedEventRow, SendRow
@@ -239,7 +238,7 @@ def secretary_token(embedded: Embedded) -> str:
     with Session(embedded.engine) as session:
         user_id, token = accounts_admin.add_user(session, role="secretary",
                                                  name=f"Secrétaire {os.urandom(3).hex()}")
-        accounts_admin.delegate(session, doctor_rpps=accounts.DEMO_DOCTOR.rpps or "",
+        accounts_admin.delegate(session, doctor_rpps=demo_accounts.DEMO_DOCTOR.rpps or "",
                                 secretary=user_id, scopes=["read_medical", "send"],
                                 until=datetime.now(UTC) + timedelta(days=2), by="test")
     return token

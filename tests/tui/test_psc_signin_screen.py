@@ -19,10 +19,10 @@ from tui_helpers import SIZE, run, wait_until
 
 from orient.assistant.client import HubClient
 from orient.assistant.demo_accounts import DEMO_DOCTOR
+from orient.assistant.demo_world import ensure_demo_accounts
 from orient.assistant.hub.app import Hub, create_app
 from orient.assistant.hub.psc import PscClient
 from orient.assistant.hub.psc_settings import PscSettings
-from orient.assistant.store.accounts import ensure_demo_accounts
 from orient.assistant.store.db import open_engine
 from orient.assistant.tui.app import OrientApp
 

@@ -38,9 +38,8 @@ from tui_helpers import (
     wait_until,
 )
 
-from orient.assistant import accounts_admin
+from orient.assistant import accounts_admin, demo_accounts
 from orient.assistant.embedded import Embedded
-from orient.assistant.store import accounts
 from orient.assistant.tui.modals import TextModal
 from orient.assistant.tui.screens.base import LiveTable
 from orient.assistant.tui.screens.dashboard import DashboardScreen
@@ -234,8 +233,8 @@ def test_the_secretary_sees_her_own_keys(tmp_path: Path) -> None:
 
         # with the scope `send`, once the doctor has signed: F8 sends
         with Session(embedded.engine) as session:
-            accounts_admin.delegate(session, doctor_rpps=accounts.DEMO_DOCTOR.rpps or "",
-                                    secretary=accounts.DEMO_SECRETARY.user_id, scopes=["send"],
+            accounts_admin.delegate(session, doctor_rpps=demo_accounts.DEMO_DOCTOR.rpps or "",
+                                    secretary=demo_accounts.DEMO_SECRETARY.user_id, scopes=["send"],
                                     until=datetime.now(UTC) + timedelta(days=1), by="test")
 
         async def doctor_signs() -> None:
