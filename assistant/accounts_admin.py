@@ -8,11 +8,11 @@ from uuid import uuid4
 
 from sqlmodel import Session, select
 
-from orient.assistant.hub.auth import issue_token
 from orient.assistant.store import audit
 from orient.assistant.store.accounts import find_doctor, hash_code
 from orient.assistant.store.directory import ensure_directory
 from orient.assistant.store.tables import DelegationRow, UnitRow, UserRow, UserUnitRow
+from orient.assistant.store.tokens import issue_token
 from orient.models.identifiers import rpps_valid
 from orient.models.readers import ReadError, read_date
 from orient.models.text import control_message

@@ -14,9 +14,9 @@ from sqlmodel import Session
 from orient.assistant import demo_accounts, demo_world
 from orient.assistant.client import HubClient
 from orient.assistant.hub.app import Hub, create_app
-from orient.assistant.hub.auth import issue_token
 from orient.assistant.service import paris_now
 from orient.assistant.store.db import default_db_path, open_engine
+from orient.assistant.store.tokens import issue_token
 
 DEMO_ACCOUNTS = {
     "doctor": demo_accounts.DEMO_DOCTOR,

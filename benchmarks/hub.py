@@ -37,10 +37,10 @@ from sqlmodel import Session
 from orient.assistant import demo_accounts, replay
 from orient.assistant.embedded import Embedded
 from orient.assistant.engine import Engine, Lookups
-from orient.assistant.hub.auth import issue_token
 from orient.assistant.service import DossierService, paris_now
 from orient.assistant.store.db import open_engine
 from orient.assistant.store.tables import AnswerRow, ChosenUnitRow, DossierRow
+from orient.assistant.store.tokens import issue_token
 from orient.dialogs.hnp import HNP
 from orient.models.users import Actor
 

@@ -23,7 +23,7 @@ from orient.assistant.hub.access import (
     principal,
     require,
 )
-from orient.assistant.hub.auth import DEFAULT_TTL, Principal, issue_token, revoke_token, token_hash
+from orient.assistant.hub.auth import Principal
 from orient.assistant.hub.openapi import CONFLICT
 from orient.assistant.store import audit
 from orient.assistant.store import referrals as store
@@ -34,6 +34,7 @@ from orient.assistant.store.tables import (
     TokenRow,
     UserRow,
 )
+from orient.assistant.store.tokens import DEFAULT_TTL, issue_token, revoke_token, token_hash
 from orient.models.users import Role
 
 router = APIRouter()

@@ -19,9 +19,10 @@ from sqlmodel import Session, select
 from orient.assistant.hub import psc as p
 from orient.assistant.hub import schemas as s_schemas
 from orient.assistant.hub.access import BadRequest, Hub, NotFound, hub_of, principal
-from orient.assistant.hub.auth import Principal, issue_token, revoke_token
+from orient.assistant.hub.auth import Principal
 from orient.assistant.store import audit
 from orient.assistant.store.tables import PscSigninRow
+from orient.assistant.store.tokens import issue_token, revoke_token
 
 router = APIRouter(tags=["connexion"])
 

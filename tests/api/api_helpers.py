@@ -30,9 +30,9 @@ from sqlmodel import Session, SQLModel
 
 from orient.assistant import accounts_admin, demo_accounts, demo_world
 from orient.assistant.hub.app import Hub, create_app
-from orient.assistant.hub.auth import issue_token, token_hash
 from orient.assistant.store.db import open_engine
 from orient.assistant.store.tables import TokenRow
+from orient.assistant.store.tokens import issue_token, token_hash
 
 PARIS = ZoneInfo("Europe/Paris")
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "doctor_full.json"

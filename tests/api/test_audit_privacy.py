@@ -125,8 +125,8 @@ def test_every_entry_names_the_token_it_was_made_with(sqlite_env: Env) -> None:
     with env.session() as session:
         from sqlmodel import select
 
-        from orient.assistant.hub.auth import token_hash
         from orient.assistant.store.tables import TokenRow
+        from orient.assistant.store.tokens import token_hash
 
         first_id = session.exec(select(TokenRow.id).where(TokenRow.token_hash == token_hash(doctor.token))).one()
     dossier_id, _ = env.sent(doctor)

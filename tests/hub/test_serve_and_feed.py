@@ -23,9 +23,9 @@ from sqlalchemy import insert, update
 
 from orient.assistant import replay
 from orient.assistant.client import HubClient, HubError
-from orient.assistant.hub.auth import token_hash
 from orient.assistant.store.db import open_engine
 from orient.assistant.store.tables import FeedEventRow, TokenRow
+from orient.assistant.store.tokens import token_hash
 
 TOKEN = TokenRow.__table__  # type: ignore[attr-defined]
 

@@ -101,3 +101,45 @@ def test_the_hub_routes_share_helpers_through_access_only() -> None:
         if bad:
             offenders[path.name] = sorted(bad)
     assert offenders == {}
+
+
+def _module_names() -> dict[str, Path]:
+    """Every module of the three packages by its dotted name (a package by its __init__.py)."""
+    modules = {}
+    for folder, name in PACKAGES.items():
+        for path in (ROOT / folder).rglob("*.py"):
+            parts = path.relative_to(ROOT / folder).with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            modules[".".join([name, *parts])] = path
+    return modules
+
+
+def _orient_imports(path: Path, modules: dict[str, Path]) -> set[str]:
+    """The modules of Orient that this file imports, at its top or inside a function alike (a lazy
+    import is still a dependency); `from package import module` counts as the module."""
+    return {m for m in _imports(path) if m in modules}
+
+
+def test_no_import_cycles() -> None:
+    """No module of Orient imports itself back through others, lazily or not: the import graph is
+    a tree of rooms that a reader can follow from the bottom (models) up."""
+    modules = _module_names()
+    graph = {name: _orient_imports(path, modules) - {name} for name, path in modules.items()}
+    cycles, done, path = [], set(), []
+
+    def visit(node: str) -> None:
+        if node in path:
+            cycles.append(path[path.index(node):] + [node])
+            return
+        if node in done:
+            return
+        path.append(node)
+        for nxt in sorted(graph[node]):
+            visit(nxt)
+        path.pop()
+        done.add(node)
+
+    for node in sorted(graph):
+        visit(node)
+    assert cycles == []
