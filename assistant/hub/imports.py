@@ -15,7 +15,6 @@ from pydantic import BaseModel
 from orient.assistant.hub import schemas as s
 from orient.assistant.hub.access import BadRequest, Hub, shows_medical
 from orient.assistant.importing import ImportRefused, ImportResult
-from orient.assistant.importing.fhir import read_bundle
 from orient.assistant.importing.letter import read_letter
 from orient.assistant.service import Step
 from orient.models.fields import Fill
@@ -41,6 +40,8 @@ def _fillable(hub: Hub, actor: Actor) -> set[str] | None:
 def _read(hub: Hub, kind: str, body: bytes, actor: Actor) -> ImportResult:
     owner = actor.rpps or actor.on_behalf_of
     if kind == "fhir":
+        from orient.assistant.importing.fhir import read_bundle  # fhir.resources: on first use
+
         return read_bundle(body, doctor_rpps=owner, today=hub.clock().date())
     try:
         text = body.decode("utf-8-sig")

@@ -7,6 +7,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -15,11 +16,13 @@ from sqlmodel import Session
 from orient.assistant.directory.catalogue import catalogue
 from orient.assistant.directory.establishments import read_establishments
 from orient.assistant.directory.matching import DirectoryIndex
-from orient.assistant.directory.ror_import import ImportReport, RorBundle, RorImportError, parse_ror
 from orient.assistant.store.db import LOCK_DIRECTORY, one_at_a_time
 from orient.assistant.store.referrals import median_response_by_unit
 from orient.assistant.store.tables import ChosenUnitRow, EstablishmentRow, UnitRow
 from orient.models.directory import Availability, Establishment, Unit
+
+if TYPE_CHECKING:  # the ROR parser loads fhir.resources: on the first ROR import, not with the hub
+    from orient.assistant.directory.ror_import import ImportReport, RorBundle
 
 EST = EstablishmentRow.__table__  # type: ignore[attr-defined]
 UNIT = UnitRow.__table__  # type: ignore[attr-defined]
@@ -119,6 +122,8 @@ def set_chosen_units(session: Session, dossier_id: str, unit_ids: list[str]) -> 
 # -- the ROR import: parsed in directory/ror_import.py, written here ------------------------
 def _write_ror(session: Session, parsed: RorBundle, source: str) -> tuple[int, int]:
     """Check the FINESS against the store, replace the units and commit; (removed, demo removed)."""
+    from orient.assistant.directory.ror_import import RorImportError
+
     conn = session.connection()
     est = EstablishmentRow.__table__  # type: ignore[attr-defined]
     known = {
@@ -150,6 +155,8 @@ def import_ror(
 ) -> ImportReport:
     """Read a ROR file and replace the units of the establishments it covers, in one transaction
     committed at the end. Nothing is written when the file (or the store) refuses it."""
+    from orient.assistant.directory.ror_import import ImportReport, RorImportError, parse_ror
+
     path = Path(path)
     parsed = parse_ror(path, activity_codes, now=now)
     ensure_directory(session)
