@@ -399,9 +399,10 @@ KIOSK_SESSION = "kiosk-session"  # internal: one browser visitor's process, star
 def main(argv: list[str] | None = None) -> int:
     args_list = sys.argv[1:] if argv is None else argv
     if args_list[:1] == [KIOSK_SESSION]:  # not a documented command: kept out of the parser
+        from orient.assistant.kiosk_world import KioskWorld
         from orient.assistant.tui.kiosk import session
 
-        return session()
+        return session(KioskWorld)
     parser = build_parser()
     args = parser.parse_args(args_list)
     from orient.assistant import cli_security

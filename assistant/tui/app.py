@@ -159,14 +159,13 @@ class OrientApp(App[None]):
     @work(thread=True, group="start")
     def prepare_embedded(self) -> None:
         """Open the local hub (first start: create the database) without delaying the first screen."""
-        from orient.assistant.embedded import Embedded
-
         if callable(self._embedded) and not hasattr(self._embedded, "hub"):
             self._embedded = self._embedded()
         self._hub_ready.set()
         # then what the questions need (communes, ICD-10), while the person reads the screens
-        if isinstance(self._embedded, Embedded):
-            self._embedded.warm()
+        warm = getattr(self._embedded, "warm", None)
+        if warm is not None:
+            warm()
 
     @work(exclusive=True)
     async def identify(self) -> None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 IDLE_SECONDS = 180.0
 TITLE = "Orient — démonstration (hospitalisation non programmée)"
@@ -24,11 +26,12 @@ def serve(port: int) -> None:
            templates_path=Path(__file__).parent).serve()
 
 
-def session() -> int:
-    from orient.assistant.kiosk_world import KioskWorld
+def session(world_factory: Callable[[], Any]) -> int:
+    """One visitor's app; `world_factory` makes a throw-away world (kiosk_world.KioskWorld, passed
+    in by the command: the TUI imports no hub)."""
     from orient.assistant.tui.app import OrientApp
 
-    app = OrientApp(world_factory=KioskWorld, idle_seconds=IDLE_SECONDS,
+    app = OrientApp(world_factory=world_factory, idle_seconds=IDLE_SECONDS,
                     letter_folder=Path(tempfile.gettempdir()) / "orient-kiosk-letters")
     app.run()
     return 0

@@ -59,29 +59,6 @@ def test_no_screen_module_imports_another() -> None:
     assert offenders == {}
 
 
-def test_the_tui_reaches_data_through_the_client_only() -> None:
-    """DESIGN.md: the TUI never imports the store, the service or the hub's routes."""
-    forbidden = ("orient.assistant.store", "orient.assistant.service", "orient.assistant.hub")
-    offenders = {}
-    for path in (ROOT / "assistant" / "tui").rglob("*.py"):
-        bad = {m for m in _imports(path) if m.startswith(forbidden)}
-        if bad:
-            offenders[str(path.relative_to(ROOT))] = sorted(bad)
-    assert offenders == {}
-
-
-def test_the_directory_parses_and_the_store_writes() -> None:
-    """directory/ (communes, establishments, matching, the ROR parser) reads files and builds
-    models; it never imports the store, which writes them (store/directory.py)."""
-    offenders = {}
-    for path in (ROOT / "assistant" / "directory").rglob("*.py"):
-        bad = {m for m in _imports(path)
-               if m.startswith(("orient.assistant.store", "sqlmodel", "sqlalchemy"))}
-        if bad:
-            offenders[str(path.relative_to(ROOT))] = sorted(bad)
-    assert offenders == {}
-
-
 def test_the_hub_routes_share_helpers_through_access_only() -> None:
     """hub/app.py assembles the application from the routes; the routes import their shared helpers
     (caller, access checks, owners, responses) from hub/access.py, never from app.py nor from
@@ -143,3 +120,111 @@ def test_no_import_cycles() -> None:
     for node in sorted(graph):
         visit(node)
     assert cycles == []
+
+
+# -- the README's table of rooms ("Who may import whom") is the rule; this test reads it ----------
+README = ROOT / "README.md"
+EVERY_ROOM = "every room"
+
+
+def _readme_rooms() -> dict[str, tuple[list[str], set[str] | None, set[str]]]:
+    """room -> (what it holds, the rooms it may import (None: every room), libraries it never
+    imports), from the table under "### Who may import whom" in README.md."""
+    import re
+
+    text = README.read_text(encoding="utf-8")
+    section = text.split("### Who may import whom", 1)[1].split("\n#", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")][2:]  # header, ---
+    assert rows, "no table under 'Who may import whom' in README.md"
+    rooms = {}
+    for row in rows:
+        room, holds, may, never = (cell.strip() for cell in row.strip("|").split("|"))
+        ticked = [re.findall(r"`([^`]+)`", cell) for cell in (room, holds, may, never)]
+        assert len(ticked[0]) == 1, row
+        rooms[ticked[0][0]] = (ticked[1], None if may == EVERY_ROOM else set(ticked[2]),
+                               set(ticked[3]))
+    return rooms
+
+
+def _runtime_imports(path: Path) -> set[str]:
+    """What the file imports when it runs, at its top or in a function; not what it imports under
+    `if TYPE_CHECKING:` (types only)."""
+    import ast
+
+    found: set[str] = set()
+    stack: list[ast.AST] = [ast.parse(path.read_text(encoding="utf-8"))]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            stack.extend(node.orelse)
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module:
+            assert node.level == 0, f"{path}: relative import"
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _room_of(path: Path, rooms: dict[str, tuple[list[str], set[str] | None, set[str]]]) -> str | None:
+    """The room whose row holds this file: the file itself, else its longest folder."""
+    relative = path.relative_to(ROOT).as_posix()
+    best, length = None, -1
+    for room, (holds, _, _) in rooms.items():
+        for held in holds:
+            if (relative == held or (held.endswith("/") and relative.startswith(held))) and len(held) > length:
+                best, length = room, len(held)
+    return best
+
+
+def test_the_readme_table_of_rooms_is_acyclic_and_names_known_rooms() -> None:
+    rooms = _readme_rooms()
+    assert {"models", "dialogs", "engine", "store", "hub", "tui"} <= set(rooms)
+    for room, (_, may, _) in rooms.items():
+        assert may is None or may <= set(rooms) - {room}, f"{room}: unknown rooms {may - set(rooms)}"
+    below: dict[str, set[str]] = {}  # every room a room reaches through the table
+
+    def reach(room: str, seen: tuple[str, ...] = ()) -> set[str]:
+        assert room not in seen, f"the table has a cycle: {' -> '.join((*seen, room))}"
+        if room not in below:
+            may = rooms[room][1]
+            direct = set(rooms) - {room} if may is None else may
+            below[room] = direct.union(*(reach(r, (*seen, room)) for r in direct if rooms[r][1] is not None))
+        return below[room]
+
+    for room in rooms:
+        reach(room)
+
+
+def test_every_import_follows_the_readme_table_of_rooms() -> None:
+    """README.md, "Who may import whom": each module imports, of Orient, its own room and the rooms
+    its row names, and none of the libraries its row names; every module is in a row."""
+    rooms = _readme_rooms()
+    modules = _module_names()
+    room_of = {name: _room_of(path, rooms) for name, path in modules.items()}
+    homeless = sorted(name for name, room in room_of.items()
+                      if room is None and modules[name].read_text(encoding="utf-8").strip())
+    assert homeless == [], "modules in no row of the README's table"
+    offenders = {}
+    for name, path in modules.items():
+        room = room_of[name]
+        if room is None:
+            continue
+        _, may, never = rooms[room]
+        imported = _runtime_imports(path)
+        bad = set()
+        for target in imported:
+            if target.split(".")[0] in never:
+                bad.add(target)
+            if target not in modules or (f"{target}.".startswith(f"{name}.")):
+                continue
+            if any(other.startswith(f"{target}.") and other in imported for other in modules):
+                continue  # `from package import module`: the module counts, not the package
+            there = room_of[target]
+            if there is not None and there != room and may is not None and there not in may:
+                bad.add(f"{target} ({there})")
+        if bad:
+            offenders[f"{path.relative_to(ROOT)} ({room})"] = sorted(bad)
+    assert offenders == {}
