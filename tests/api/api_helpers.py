@@ -5,7 +5,8 @@
   with a token (accounts_admin.add_user); `env.fill(...)`, `env.signed(...)`, `env.sent(...)`
   drive a dossier through the API with the answers of tests/scenarios/doctor_full.json.
 - `make_roles(env)`: the cast of a test (owner doctor, other doctor, secretaries with and without
-  delegation or scopes, a receiver of the chosen units and one of other units, the admin).
+  delegation or scopes, a receiver of the chosen units and one of other units, the admin);
+  `receiver_roles(env)`: the same cast, its receiver bound to RECEIVER_UNITS.
 
 The requests are real HTTP requests to the FastAPI app (httpx.AsyncClient over ASGITransport, with
 `raise_app_exceptions=False` so that a crash is seen as the 500 a client would get), run on an event
@@ -376,6 +377,12 @@ def make_roles(env: Env, units: tuple[str, ...] = CHU_UNITS, other_units: tuple[
     recv_other = env.user("receiver", "Accueil autre", units=other_units)
     return Roles(owner, other_doctor, sec_deleg, sec_none, sec_medical, sec_send, recv_unit, recv_other,
                  env.admin)
+
+
+def receiver_roles(env: Env) -> Roles:
+    """The cast, its receiver bound to many units of the three CHU sites (RECEIVER_UNITS), so that
+    a dossier can be sent to a unit no other test used."""
+    return make_roles(env, units=RECEIVER_UNITS)
 
 
 def make_env(url: str) -> Env:

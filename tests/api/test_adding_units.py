@@ -8,7 +8,14 @@ from __future__ import annotations
 import json
 import uuid
 
-from api_helpers import RECEIVER_UNITS, Env, Roles, detail_of, looks_french, make_roles
+from api_helpers import (
+    RECEIVER_UNITS,
+    Env,
+    Roles,
+    detail_of,
+    looks_french,
+    receiver_roles,
+)
 
 
 def sent_events(env: Env, dossier_id: str) -> list[dict[str, str]]:
@@ -17,7 +24,7 @@ def sent_events(env: Env, dossier_id: str) -> list[dict[str, str]]:
 
 
 def test_a_sent_dossier_goes_to_added_units_only_once(env: Env) -> None:
-    r: Roles = make_roles(env, units=RECEIVER_UNITS)
+    r: Roles = receiver_roles(env)
     dossier, first = env.sent(r.owner, units=RECEIVER_UNITS[:2])
     signed_at = env.dossier(r.owner, dossier)["signed_at"]
     view = env.dossier(r.owner, dossier)
@@ -73,7 +80,7 @@ def test_a_replayed_first_key_names_the_units_added_since(sqlite_env: Env) -> No
     """The reply of the first send was lost; meanwhile a unit was added: the replayed key returns
     the first send's referrals and names the added unit as still unsent."""
     env = sqlite_env
-    r = make_roles(env, units=RECEIVER_UNITS)
+    r = receiver_roles(env)
     signed = env.signed(r.owner, units=RECEIVER_UNITS[:1])
     dossier, key = signed["dossier_id"], f"first-{uuid.uuid4()}"
     env.clock.sync()
@@ -87,7 +94,7 @@ def test_a_replayed_first_key_names_the_units_added_since(sqlite_env: Env) -> No
 
 def test_no_unit_is_added_once_one_has_accepted(sqlite_env: Env) -> None:
     env = sqlite_env
-    r = make_roles(env, units=RECEIVER_UNITS)
+    r = receiver_roles(env)
     dossier, refs = env.sent(r.owner, units=RECEIVER_UNITS[:2])
     env.bring(refs[0]["id"], "accepted", r.recv_unit)
     before = env.dossier(r.owner, dossier)["chosen_units"]

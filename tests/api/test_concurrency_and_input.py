@@ -26,12 +26,8 @@ from api_helpers import (
     detail_of,
     looks_french,
     make_env,
-    make_roles,
+    receiver_roles,
 )
-
-
-def roles_for(env: Env) -> Roles:
-    return make_roles(env, units=RECEIVER_UNITS)
 
 
 def typed_for(field_id: str) -> str:
@@ -46,7 +42,7 @@ def question_of(env: Env, who: User, dossier_id: str) -> tuple[str, int]:
 
 # -- two editors on one dossier -------------------------------------------------------------------
 def test_stale_write_is_refused_with_the_current_state_and_nothing_is_lost(env: Env) -> None:
-    r = roles_for(env)
+    r = receiver_roles(env)
     # the doctor has answered up to the request: his next question is a doctor-only field, the
     # secretary's next one is one of hers further on
     step = env.fill(r.owner, stop_before="request.specialty")
@@ -105,7 +101,7 @@ def test_stale_write_is_refused_with_the_current_state_and_nothing_is_lost(env: 
 
 def test_many_simultaneous_writes_with_one_version_one_wins(sqlite_env: Env) -> None:
     env = sqlite_env
-    r = roles_for(env)
+    r = receiver_roles(env)
     step = env.fill(r.owner, stop_before="patient.commune")
     dossier, version = step["dossier_id"], step["version"]
 
@@ -123,7 +119,7 @@ def test_many_simultaneous_writes_with_one_version_one_wins(sqlite_env: Env) -> 
 
 
 def test_simultaneous_sends_create_the_referrals_once(env: Env) -> None:
-    r = roles_for(env)
+    r = receiver_roles(env)
     signed = env.signed(r.owner, units=RECEIVER_UNITS[:3])
     dossier = signed["dossier_id"]
     key = f"same-{uuid.uuid4()}"
@@ -148,7 +144,7 @@ def test_simultaneous_sends_create_the_referrals_once(env: Env) -> None:
 
 
 def test_simultaneous_acceptances_of_siblings_admit_once(env: Env) -> None:
-    r = roles_for(env)
+    r = receiver_roles(env)
     _, refs = env.sent(r.owner, units=RECEIVER_UNITS[:2])
     a, b = refs[0]["id"], refs[1]["id"]
     for referral in (a, b):
@@ -188,7 +184,7 @@ class Target:
 def make_target(url: str) -> Iterator[Target]:
     env = make_env(url)
     try:
-        r = roles_for(env)
+        r = receiver_roles(env)
         draft = env.fill(r.owner, stop_before="patient.commune")["dossier_id"]
         sent, refs = env.sent(r.owner, units=RECEIVER_UNITS[:2])
         env.bring(refs[0]["id"], "read", r.recv_unit)
@@ -397,7 +393,7 @@ def test_bad_request_on_postgresql(pg_target: Target, bad: Bad) -> None:
 def test_nul_in_free_text_of_a_referral_is_refused_cleanly(db_url: str, env_factory: Any) -> None:
     """A unit's question holding a NUL character: refused with a French 422, nothing changes."""
     env: Env = env_factory(db_url)
-    r = roles_for(env)
+    r = receiver_roles(env)
     _, refs = env.sent(r.owner, units=RECEIVER_UNITS[:1])
     referral = refs[0]["id"]
     env.bring(referral, "read", r.recv_unit)
@@ -426,7 +422,7 @@ def test_french_messages_of_the_framework_errors(sqlite_target: Target) -> None:
 
 
 def test_an_accepted_answer_comes_back_as_recorded(env: Env) -> None:
-    r = roles_for(env)
+    r = receiver_roles(env)
     step = env.fill(r.owner, stop_before="request.specialty")
     dossier = step["dossier_id"]
     options = step["question"]["options"]

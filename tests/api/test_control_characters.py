@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from api_helpers import RECEIVER_UNITS, Env, Roles, detail_of, make_env, make_roles
+from api_helpers import RECEIVER_UNITS, Env, Roles, detail_of, make_env, receiver_roles
 
 from orient.models.readers import ReadError, read_text
 
@@ -26,7 +26,7 @@ CHARACTERS = ["\u009b", "\u0085", "\u0080", "\u009f", "\u202e", "\u202a", "\u206
 @pytest.fixture(scope="module")
 def world(module_sqlite_url: str) -> Iterator[dict[str, Any]]:
     env = make_env(module_sqlite_url)
-    r = make_roles(env, units=RECEIVER_UNITS)
+    r = receiver_roles(env)
     draft = env.fill(r.owner, stop_before="medical.reason")["dossier_id"]
     _, refs = env.sent(r.owner, units=RECEIVER_UNITS[:2])
     env.bring(refs[0]["id"], "read", r.recv_unit)

@@ -20,7 +20,7 @@ from api_helpers import (
     detail_of,
     looks_french,
     make_env,
-    make_roles,
+    receiver_roles,
 )
 from sqlalchemy import select
 
@@ -30,7 +30,7 @@ from orient.assistant.store.tables import FeedEventRow
 @pytest.fixture
 def world(db_url: str) -> Iterator[tuple[Env, Roles]]:
     env = make_env(db_url)
-    r = make_roles(env, units=RECEIVER_UNITS)
+    r = receiver_roles(env)
     yield env, r
     env.close()
 

@@ -9,7 +9,7 @@ import json
 from datetime import date
 from pathlib import Path
 
-from api_helpers import RECEIVER_UNITS, Env, make_roles
+from api_helpers import RECEIVER_UNITS, Env, receiver_roles
 from sqlmodel import select
 
 from orient.assistant.embedded import Embedded
@@ -25,7 +25,7 @@ def summary_reads(env: Env, actor: str) -> list[dict[str, str]]:
 
 def test_inbox_rows_say_who_and_why_and_flag_the_doctors_answer(sqlite_env: Env) -> None:
     env = sqlite_env
-    r = make_roles(env, units=RECEIVER_UNITS)
+    r = receiver_roles(env)
     dossier, refs = env.sent(r.owner, units=RECEIVER_UNITS[:1])
     row = next(x for x in env.ok("GET", "/inbox", r.recv_unit) if x["id"] == refs[0]["id"])
     assert row["patient_sex"] == "F"
@@ -55,7 +55,7 @@ def test_inbox_rows_say_who_and_why_and_flag_the_doctors_answer(sqlite_env: Env)
 
 def test_inbox_lists_those_waiting_first_most_urgent_first(sqlite_env: Env) -> None:
     env = sqlite_env
-    r = make_roles(env, units=RECEIVER_UNITS)
+    r = receiver_roles(env)
     unit = env.user("receiver", "Accueil d'une unité", units=RECEIVER_UNITS[:1])
     _, done = env.sent(r.owner, units=RECEIVER_UNITS[:1], timing="today")
     env.bring(done[0]["id"], "refused", unit)
@@ -72,7 +72,7 @@ def test_a_demo_units_account_sees_its_unit_only(sqlite_url: str, tmp_path: Path
     embedded = Embedded(sqlite_url.removeprefix("sqlite:///"), outbox=tmp_path / "outbox.json")
     env = Env(sqlite_url)
     try:
-        r = make_roles(env, units=RECEIVER_UNITS)
+        r = receiver_roles(env)
         with env.session() as session:  # a cardiology unit in Tarbes: no demo desk covers it
             tarbes = session.exec(
                 select(UnitRow.id).join(EstablishmentRow, EstablishmentRow.finess == UnitRow.finess)

@@ -29,7 +29,7 @@ from api_helpers import (
     detail_of,
     looks_french,
     make_env,
-    make_roles,
+    receiver_roles,
     utc,
 )
 
@@ -40,10 +40,6 @@ DEADLINE_HOURS = {"today": 2, "within_24h": 4, "within_48h": 12}
 REFUSALS = ("no_bed", "out_of_specialty", "needs_emergency", "out_of_area", "incomplete",
             "unsuitable_facilities")
 CANCELLATIONS = ("sent_to_emergency", "improved", "admitted_elsewhere", "deceased")
-
-
-def receiver_roles(env: Env) -> Roles:
-    return make_roles(env, units=RECEIVER_UNITS)
 
 
 @dataclass

@@ -35,6 +35,7 @@ from api_helpers import (
     looks_french,
     make_env,
     make_roles,
+    receiver_roles,
 )
 
 from orient.assistant import accounts_admin
@@ -90,7 +91,7 @@ class World:
 
 
 def build_world(env: Env) -> World:
-    r = make_roles(env, units=RECEIVER_UNITS, other_units=OTHER_UNITS)
+    r = receiver_roles(env)
     d1, refs = env.sent(r.owner, units=RECEIVER_UNITS[:3])
     d2, _ = env.sent(r.owner, units=RECEIVER_UNITS[:1], timing="today")
     d0 = env.fill(r.owner, stop_before="patient.commune")["dossier_id"]

@@ -14,8 +14,17 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, SelectionList, Static
-from tui_helpers import SCENARIOS, SIZE, chat, make_app, make_embedded, run, settle, wait_until
+from textual.widgets import SelectionList, Static
+from tui_helpers import (
+    SCENARIOS,
+    SIZE,
+    make_app,
+    make_embedded,
+    reopen,
+    run,
+    settle,
+    wait_until,
+)
 
 from orient.assistant import replay
 from orient.assistant.embedded import Embedded
@@ -45,17 +54,7 @@ def ready(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Embedded, 
 
 
 async def open_proposals(pilot: Pilot[Any]) -> tuple[ProposalsScreen, SelectionList[str]]:
-    await settle(pilot)
-    await pilot.press("1")  # the demo doctor
-    await settle(pilot)
-    await pilot.press("r")  # resume
-    await settle(pilot)
-    table = pilot.app.screen.query_one(DataTable)
-    await wait_until(pilot, lambda: table.row_count == 1, what="the dossier")
-    await pilot.press("enter")
-    await settle(pilot)
-    screen = chat(pilot)
-    await wait_until(pilot, lambda: screen.status == "ready", what="the resumed dossier")
+    await reopen(pilot)  # the demo doctor resumes the dossier
     await pilot.press("f7")
     await settle(pilot)
     proposals = pilot.app.screen

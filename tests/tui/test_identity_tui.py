@@ -10,6 +10,7 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Markdown, OptionList
 from tui_helpers import (
+    CHU_TOULOUSE,
     SIZE,
     bubble_texts,
     chat,
@@ -31,8 +32,6 @@ from orient.assistant.tui.modals import PickModal
 from orient.assistant.tui.screens.chat import ChatScreen
 from orient.assistant.tui.screens.referral import ReferralScreen
 from orient.assistant.tui.screens.review import ReviewScreen
-
-CHU_TOULOUSE = ("310783063", "310783048", "310783055")
 
 
 async def answer_until(pilot: Pilot[Any], field: str, answers: dict[str, list[str]]) -> None:

@@ -7,18 +7,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from textual.pilot import Pilot
-from textual.widgets import DataTable, SelectionList
+from textual.widgets import SelectionList
 from tui_helpers import (
     SIZE,
     bubble_texts,
-    chat,
     make_app,
-    make_embedded,
-    prepared_dossier,
+    reopen,
     run,
     settle,
     type_and_enter,
@@ -27,35 +23,7 @@ from tui_helpers import (
 
 from orient.assistant.embedded import Embedded
 from orient.assistant.tui.formatting import answer_text
-from orient.assistant.tui.screens.chat import ChatScreen
 from orient.assistant.tui.screens.proposals import ProposalsScreen
-
-
-@pytest.fixture(scope="module")
-def ready(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Embedded, Path, str]]:
-    """A local hub with one dossier ready to sign (tests/scenarios/doctor_full.json)."""
-    folder = tmp_path_factory.mktemp("known")
-    embedded = make_embedded(folder)
-    dossier_id, report = run(prepared_dossier(embedded))
-    assert report["status"] == "ready"
-    yield embedded, folder, dossier_id
-    embedded.close()
-
-
-async def resumed(pilot: Pilot[Any], dossier_id: str) -> ChatScreen:
-    await settle(pilot)
-    await pilot.press("1")
-    await settle(pilot)
-    await pilot.press("r")
-    await settle(pilot)
-    table = pilot.app.screen.query_one(DataTable)
-    await wait_until(pilot, lambda: table.row_count == 1, what="the dossier")
-    await pilot.press("enter")
-    await settle(pilot)
-    screen = chat(pilot)
-    assert screen.dossier_id == dossier_id
-    await wait_until(pilot, lambda: screen.status == "ready", what="the resumed dossier")
-    return screen
 
 
 def test_first_space_checks_the_first_proposal(ready: tuple[Embedded, Path, str]) -> None:
@@ -64,7 +32,7 @@ def test_first_space_checks_the_first_proposal(ready: tuple[Embedded, Path, str]
     async def scenario() -> None:
         app = make_app(embedded, folder)
         async with app.run_test(size=SIZE) as pilot:
-            await resumed(pilot, dossier_id)
+            await reopen(pilot, dossier_id)
             await pilot.press("f7")
             await settle(pilot)
             assert isinstance(app.screen, ProposalsScreen)
@@ -85,7 +53,7 @@ def test_current_answer_is_shown_in_french(ready: tuple[Embedded, Path, str]) ->
     async def scenario() -> None:
         app = make_app(embedded, folder)
         async with app.run_test(size=SIZE) as pilot:
-            screen = await resumed(pilot, dossier_id)
+            screen = await reopen(pilot, dossier_id)
             await type_and_enter(pilot, "/modifier Date de naissance")
             assert screen.question is not None and screen.question["field"] == "patient.birth_date"
             last = bubble_texts(screen, "assistant")[-1]

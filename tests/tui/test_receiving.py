@@ -25,6 +25,7 @@ from sqlmodel import Session
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Markdown, OptionList, SelectionList, Static
 from tui_helpers import (
+    CHU_TOULOUSE,
     SIZE,
     bubble_texts,
     chat,
@@ -52,7 +53,6 @@ from orient.assistant.tui.screens.sign import SignScreen
 from orient.assistant.tui.screens.units import UnitPickerScreen
 from orient.dialogs.hnp_rules import age_on
 
-CHU_TOULOUSE = ("310783063", "310783048", "310783055")
 PARIS = ZoneInfo("Europe/Paris")
 
 

@@ -39,6 +39,7 @@ from tui_helpers import (
 )
 
 from orient.assistant.embedded import Embedded
+from orient.assistant.tui.screens.chat import ChatScreen
 from orient.assistant.tui.screens.dashboard import DashboardScreen
 from orient.assistant.tui.screens.proposals import ProposalsScreen
 from orient.assistant.tui.screens.resume import ResumeScreen
@@ -87,6 +88,16 @@ async def as_doctor(pilot: Pilot[Any]) -> None:
     await settle(pilot)
 
 
+async def first_question(pilot: Pilot[Any]) -> ChatScreen:
+    """The demo doctor (1), a new dossier (n), its first question shown."""
+    await as_doctor(pilot)
+    await pilot.press("n")
+    await settle(pilot)
+    screen = chat(pilot)
+    await wait_until(pilot, lambda: screen.question is not None, what="the first question")
+    return screen
+
+
 async def resume(pilot: Pilot[Any], dossier_id: str) -> None:
     """r, then the arrows down to the dossier's row, Enter."""
     await pilot.press("r")
@@ -112,11 +123,7 @@ def compare(snap_compare: Any, world: World, before: Before) -> bool:
 
 def test_first_question(snap_compare: Any, world: World) -> None:
     async def before(pilot: Pilot[Any]) -> None:
-        await as_doctor(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        screen = chat(pilot)
-        await wait_until(pilot, lambda: screen.question is not None, what="the first question")
+        screen = await first_question(pilot)
         assert screen.question is not None and screen.question["field"] == "request.red_flags"
         await steady(pilot)
 
@@ -125,11 +132,7 @@ def test_first_question(snap_compare: Any, world: World) -> None:
 
 def test_refused_answer(snap_compare: Any, world: World) -> None:
     async def before(pilot: Pilot[Any]) -> None:
-        await as_doctor(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        screen = chat(pilot)
-        await wait_until(pilot, lambda: screen.question is not None, what="the first question")
+        screen = await first_question(pilot)
         await type_and_enter(pilot, "42")
         assert "« Signes de gravité » : « 42 » n'est pas accepté" in error_text(screen)
         await steady(pilot)

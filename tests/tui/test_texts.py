@@ -6,13 +6,12 @@ reopened sent dossier described as it is, no literal Markdown in plain messages,
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Markdown, SelectionList
+from textual.widgets import Input, Markdown, SelectionList
 from textual.widgets._toast import Toast
 from tui_helpers import (
     SIZE,
@@ -23,6 +22,7 @@ from tui_helpers import (
     make_embedded,
     open_chat,
     prepared_dossier,
+    reopen,
     run,
     settle,
     type_and_enter,
@@ -30,7 +30,6 @@ from tui_helpers import (
 )
 
 from orient.assistant.embedded import Embedded
-from orient.assistant.tui.screens.chat import ChatScreen
 
 # a line of the screen whose text (after a bubble's border) starts with a French double
 # punctuation mark or a closing guillemet
@@ -39,34 +38,6 @@ BAD_START = re.compile(r"^[\s▌▐▊▎┃│█]*[?;:!»]")
 
 def screen_lines(pilot: Pilot[Any]) -> list[str]:
     return [strip.text for strip in pilot.app.screen._compositor.render_strips()]
-
-
-async def reopen(pilot: Pilot[Any], dossier_id: str, status: str) -> ChatScreen:
-    """Doctor, Resume, the only dossier of the list."""
-    await settle(pilot)
-    await pilot.press("1")
-    await settle(pilot)
-    await pilot.press("r")
-    await settle(pilot)
-    table = pilot.app.screen.query_one(DataTable)
-    await wait_until(pilot, lambda: table.row_count == 1, what="the dossier")
-    await pilot.press("enter")
-    await settle(pilot)
-    screen = chat(pilot)
-    assert screen.dossier_id == dossier_id
-    await wait_until(pilot, lambda: screen.status == status, what="the reopened dossier")
-    return screen
-
-
-@pytest.fixture(scope="module")
-def ready(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Embedded, Path, str]]:
-    """A local hub with one dossier ready to sign (tests/scenarios/doctor_full.json)."""
-    folder = tmp_path_factory.mktemp("texts-ready")
-    embedded = make_embedded(folder)
-    dossier_id, report = run(prepared_dossier(embedded))
-    assert report["status"] == "ready"
-    yield embedded, folder, dossier_id
-    embedded.close()
 
 
 @pytest.mark.parametrize("width", [62, 66])

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Input
 from tui_helpers import (
+    CHU_TOULOUSE,
     SIZE,
     error_text,
     make_app,
@@ -24,8 +25,6 @@ from orient.assistant.tui.modals import AcceptModal
 from orient.assistant.tui.screens.dashboard import DashboardScreen
 from orient.assistant.tui.screens.inbox import InboxScreen
 from orient.assistant.tui.screens.referral import ReferralScreen
-
-CHU_TOULOUSE = ("310783063", "310783048", "310783055")
 
 
 def column(table: DataTable, name: str, rows: str = "all") -> list[str]:

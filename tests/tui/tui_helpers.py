@@ -18,8 +18,9 @@ from typing import Any, TypeVar
 from textual import events
 from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 from textual.pilot import Pilot
-from textual.widgets import Input, Static
+from textual.widgets import DataTable, Input, Static
 
+from orient.assistant.demo_accounts import DEMO_UNIT_SITES
 from orient.assistant.embedded import Embedded
 from orient.assistant.tui.app import OrientApp
 from orient.assistant.tui.screens.chat import Bubble, ChatScreen
@@ -27,6 +28,7 @@ from orient.assistant.tui.screens.chat import Bubble, ChatScreen
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 SIZE = (100, 40)
 DOCTOR_CODE = "1234"
+CHU_TOULOUSE = DEMO_UNIT_SITES  # the FINESS of the three sites the demo unit account answers for
 
 T = TypeVar("T")
 
@@ -158,6 +160,24 @@ async def open_chat(pilot: Pilot[Any], who: str, home_key: str) -> ChatScreen:
     screen = chat(pilot)
     await wait_until(pilot, lambda: screen.question is not None or screen.status != "draft",
                      what="the first question")
+    return screen
+
+
+async def reopen(pilot: Pilot[Any], dossier_id: str | None = None, status: str = "ready") -> ChatScreen:
+    """From the first screen: the demo doctor (1), Resume (r), the only dossier of the list (Enter);
+    waits until the chat shows it with `status`."""
+    await settle(pilot)
+    await pilot.press("1")
+    await settle(pilot)
+    await pilot.press("r")
+    await settle(pilot)
+    table = pilot.app.screen.query_one(DataTable)
+    await wait_until(pilot, lambda: table.row_count == 1, what="the dossier")
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = chat(pilot)
+    assert dossier_id is None or screen.dossier_id == dossier_id
+    await wait_until(pilot, lambda: screen.status == status, what="the reopened dossier")
     return screen
 
 
