@@ -89,9 +89,8 @@ def _parse(path: Path) -> list[Key]:
     return keys
 
 
-def _write_new(path: Path, text: str) -> bool:
-    """Create `path` with `text`, 0600, atomically and only if absent (another process starting
-    on the same database may create it at the same moment): False when it already existed."""
+def _written_aside(path: Path, text: str) -> Path:
+    """`text` in a new file beside `path` (0600, synced to disk), to be linked or renamed."""
     temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
     fd = os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     try:
@@ -99,6 +98,13 @@ def _write_new(path: Path, text: str) -> bool:
         os.fsync(fd)
     finally:
         os.close(fd)
+    return temp
+
+
+def _write_new(path: Path, text: str) -> bool:
+    """Create `path` with `text`, 0600, atomically and only if absent (another process starting
+    on the same database may create it at the same moment): False when it already existed."""
+    temp = _written_aside(path, text)
     try:
         os.link(temp, path)
         return True
@@ -109,14 +115,7 @@ def _write_new(path: Path, text: str) -> bool:
 
 
 def _replace(path: Path, text: str) -> None:
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
-    fd = os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    try:
-        os.write(fd, text.encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(temp, path)
+    os.replace(_written_aside(path, text), path)
 
 
 class Keyring:
