@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
 import sys
 from pathlib import Path
 from typing import Any
 
 from orient.assistant.errors import HubError, HubUnavailable
+from orient.assistant.exporting.files import export_file_name, write_private
 
 PROG = "orient export"
 MIN_PREFIX = 4
@@ -79,21 +79,6 @@ async def fetch(client: Any, given: str) -> tuple[str, bytes]:
         return referral_id, bytes(await client.export_fhir(referral_id))
     except HubError as exc:
         raise ExportError(str(exc)) from None
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write `data` to `path`, readable and writable by its owner only (an existing file too)."""
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb", closefd=False) as out:
-            out.write(data)
-    finally:
-        os.close(fd)
-
-
-def export_file_name(referral_id: str) -> str:
-    return f"demande-{referral_id[:8]}.fhir.json"
 
 
 def _target(args: argparse.Namespace) -> Path | None:
