@@ -4,7 +4,7 @@ Bundle out (a dict that fhir.resources has validated, resource by resource and w
 
 It mirrors what the importer reads (`orient.assistant.importing.fhir`, FR Core profiles,
 https://hl7.fr/ig/fhir/core), so that a Bundle exported here and imported into a new dossier
-proposes the same values (tests/api/test_fhir_export.py compares them field by field):
+proposes the same values (tests/api/test_fhir_export_api.py compares them field by field):
 
 ServiceRequest
     The referral: its id as identifier (``urn:ietf:rfc:3986``, ``urn:uuid:<id>``), the dossier's
@@ -338,12 +338,12 @@ def _patient(b: _Builder, requester: dict[str, str] | None, commune: Callable[[s
         resource["gender"] = GENDER[a["patient.sex"]]
     if a.get("patient.birth_date"):
         resource["birthDate"] = a["patient.birth_date"]
-    code = a.get("patient.commune")
-    if code:
-        found = commune(code)
+    insee = a.get("patient.commune")
+    if insee:
+        found = commune(insee)
         home: dict[str, Any] = {
             "extension": [{"url": FR_CORE + "fr-core-address-insee-code", "valueCoding": {
-                "system": COMMUNE_SYSTEM, "code": code, **({"display": found.name} if found else {})}}],
+                "system": COMMUNE_SYSTEM, "code": insee, **({"display": found.name} if found else {})}}],
             "use": "home",
         }
         if a.get("patient.address"):
@@ -508,17 +508,21 @@ def _observations(b: _Builder, patient: dict[str, str], when: str) -> list[dict[
     return out
 
 
-def _flags(b: _Builder, patient: dict[str, str], warnings: Sequence[Warning], when: str) -> list[dict[str, str]]:
+def _flags(b: _Builder, patient: dict[str, str], requester: dict[str, str] | None,
+           warnings: Sequence[Warning], when: str) -> list[dict[str, str]]:
+    """A warning about the requester's answers (a personal mailbox) is about the requester; the
+    others about the patient."""
     out = []
     for i, w in enumerate(warnings):
         clinical = w.section == "medical"
+        subject = requester if w.section == "requester" and requester is not None else patient
         out.append(b.add(f"warning-{i}", {
             "resourceType": "Flag", "status": "active",
             "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/flag-category",
                                       "code": "clinical" if clinical else "admin",
                                       "display": "Clinical" if clinical else "Administrative"}]}],
             "code": {"coding": [{"system": "urn:orient:warning", "code": w.code}], "text": w.message},
-            "subject": patient, "period": {"start": when},
+            "subject": subject, "period": {"start": when},
         }))
     return out
 
@@ -587,7 +591,7 @@ def referral_bundle(facts: ReferralFacts, answers: Mapping[str, Any], *, unit: E
         if made:
             supporting.append(made)
     supporting += _observations(b, patient, recorded)
-    supporting += _flags(b, patient, [w for w in warnings if medical or w.section != "medical"], recorded)
+    supporting += _flags(b, patient, requester, [w for w in warnings if medical or w.section != "medical"], recorded)
     performer = _organisation(b, unit) if unit is not None else None
 
     specialty = shown.get("request.specialty")
