@@ -15,7 +15,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from api_helpers import PARIS, RECEIVER_UNITS, Clock, Env, Roles, User, detail_of, looks_french, make_roles
+from api_helpers import (
+    PARIS,
+    RECEIVER_UNITS,
+    Clock,
+    Env,
+    Roles,
+    User,
+    detail_of,
+    looks_french,
+    make_roles,
+)
 
 U1, U2 = RECEIVER_UNITS[:2]
 START = datetime(2026, 10, 31, 23, 30, tzinfo=PARIS)  # d1: October in Paris
