@@ -3,8 +3,9 @@
 The hub's clock is set for each step (the embedded hub takes a clock), so the delays, the months
 and the overdue referral are the same on every run:
 
-- 14/10/2026 09:00, dossier 1 to units A and B (the doctor's first two proposals): A reads it
-  after 12 min and refuses it (no bed) after 45 min; B reads it after 30 min, accepts after 80.
+- 14/10/2026 09:00, dossier 1 to the doctor's first two proposals, A and B (A first by id:
+  Clinique Rive Gauche; B: Hôpital La Grave, CHU de Toulouse): A reads it after 12 min and
+  refuses it (no bed) after 45 min; B reads it after 30 min, accepts after 80.
 - 02/11/2026 10:00, dossier 2 to A and B: A reads after 8 min, accepts after 130 min (B's is
   cancelled: admitted elsewhere).
 - 02/11/2026 14:00, dossier 3 to A and B: A reads after 5 min, asks a question after 25; B never
