@@ -77,7 +77,8 @@ def summary_fr(body: dict[str, Any]) -> str:
                      f"(90{NBSP}% en moins de {duration_fr(delay['p90_minutes'])})")
     if t["read_delay"]["count"]:
         parts.append(f"lecture {duration_fr(t['read_delay']['median_minutes'])}")
-    parts.append(f"acceptation {percent_fr(t['acceptance_rate'])}")
+    parts.append(f"acceptation {percent_fr(t['acceptance_rate'])}" if t["acceptance_rate"] is not None
+                 else "aucune acceptation ni aucun refus")
     parts.append(f"{number_fr(t['overdue'])} en retard")
     if t["answered_late"]:
         parts.append(f"{number_fr(t['answered_late'])} réponse(s) hors délai")

@@ -14,13 +14,22 @@ import pytest
 from stats_world import stats_world
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
-from tui_helpers import SIZE, make_app, make_embedded, run, settle, type_and_enter, wait_until
+from tui_helpers import (
+    SIZE,
+    make_app,
+    make_embedded,
+    prepared_dossier,
+    run,
+    settle,
+    type_and_enter,
+    wait_until,
+)
 
 from orient.assistant.embedded import Embedded
 from orient.assistant.stats_text import NO_DATA
 from orient.assistant.tui.screens.dashboard import DashboardScreen
 from orient.assistant.tui.screens.inbox import InboxScreen
-from orient.assistant.tui.screens.stats import StatsScreen
+from orient.assistant.tui.screens.stats import NO_ANSWER, NO_DECISION, StatsScreen
 
 NBSP = "\u00a0"
 
@@ -165,6 +174,31 @@ def test_no_referral_yet_says_so_without_empty_plots(tmp_path: Path) -> None:
             screen = await stats_shown(pilot)
             assert text_of(screen, "#stats-summary") == NO_DATA
             assert not screen.query_one("#stats-body").display
+
+    try:
+        run(scenario())
+    finally:
+        embedded.close()
+
+
+def test_sent_but_unanswered_says_so_instead_of_empty_plots(tmp_path: Path) -> None:
+    embedded = make_embedded(tmp_path)
+    run(prepared_dossier(embedded, choose=[1, 2], sign=True, send=True))
+
+    async def scenario() -> None:
+        app = make_app(embedded, tmp_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await as_role(pilot, "1")
+            await pilot.press("d")
+            await settle(pilot)
+            await pilot.press("f9")
+            screen = await stats_shown(pilot)
+            assert text_of(screen, "#stats-summary") == ("2 envoyée(s) · 0 avec réponse · aucune acceptation "
+                                                         "ni aucun refus · 0 en retard.")
+            assert screen.query_one("#stats-body").display
+            assert not screen.query_one("#plot-delays").display and not screen.query_one("#plot-rates").display
+            assert text_of(screen, "#no-delays") == NO_ANSWER and text_of(screen, "#no-rates") == NO_DECISION
+            assert [r[2:] for r in table_rows(screen)] == [["1", "—", "—", "—", "0"]] * 2
 
     try:
         run(scenario())

@@ -28,6 +28,10 @@ PARIS = ZoneInfo("Europe/Paris")
 # F2 goes through these periods: (words, months back from the current one; None: no bound)
 PERIODS = (("depuis le début", None), ("sur les 12 derniers mois", 11), ("sur les 3 derniers mois", 2),
            ("ce mois-ci", 0))
+NO_ANSWER = ("Délai de réponse par mois : aucune unité n'a encore répondu sur cette période, "
+             "pas de délai à tracer.")
+NO_DECISION = ("Taux d'acceptation par unité : aucune demande acceptée ni refusée sur cette période "
+               "pour l'instant.")
 PLOTTED_MONTHS = 12  # the delays plot shows the last 12 months of the period at most
 PLOTTED_UNITS = 8  # the acceptance plot shows the 8 most used units at most
 COLUMNS = [Column("N°", 3), Column("Unité", weight=1), Column("Envoyées", 8), Column("Délai médian", 12),
@@ -85,7 +89,9 @@ class StatsScreen(OrientScreen):
         with Vertical(id="stats-body"):
             with Horizontal(id="stats-plots"):
                 yield PlotextPlot(id="plot-delays")
+                yield Static(NO_ANSWER, id="no-delays", classes="plot-empty")
                 yield PlotextPlot(id="plot-rates")
+                yield Static(NO_DECISION, id="no-rates", classes="plot-empty")
             yield DataTable(id="stats-units", cursor_type="row")
             yield Static("", id="stats-detail", classes="status")
         yield Footer()
@@ -133,11 +139,20 @@ class StatsScreen(OrientScreen):
         self.plot_rates(body["units"])
         self.fill_table(body)
 
+    def show_plot(self, name: str, shown: bool) -> None:
+        """A plot, or instead the sentence saying why there is nothing to plot (no empty axes)."""
+        self.query_one(f"#plot-{name}").display = shown
+        self.query_one(f"#no-{name}").display = not shown
+
     def plot_delays(self, months: list[dict[str, Any]]) -> None:
-        shown = [m for m in months][-PLOTTED_MONTHS:]
+        shown = months[-PLOTTED_MONTHS:]
         medians = [m["figures"]["answer_delay"]["median_minutes"] or 0.0 for m in shown]
         p90s = [m["figures"]["answer_delay"]["p90_minutes"] or 0.0 for m in shown]
-        top = max([*p90s, *medians, 0.0])
+        answered = any(m["figures"]["answer_delay"]["count"] for m in shown)
+        self.show_plot("delays", answered)
+        if not answered:
+            return
+        top = max([*p90s, *medians, 1.0])
         hours = top >= 120
         scale = 60.0 if hours else 1.0
         widget = self.query_one("#plot-delays", PlotextPlot)
@@ -145,21 +160,20 @@ class StatsScreen(OrientScreen):
         plt.clear_figure()
         plt.title("Délai de réponse par mois (" + ("heures" if hours else "minutes") + ")")
         labels = [fr.month_fr(m["month"], short=True) for m in shown]
-        if any(p90s):
-            plt.multiple_bar(labels, [[v / scale for v in medians], [v / scale for v in p90s]],
-                             labels=["médiane", "90 %"])
-            ticks = nice_ticks(top / scale)
-            plt.yticks(ticks, [fr.decimal_fr(t) for t in ticks])
-            # room above the highest bar for the legend (top left)
-            plt.ylim(0, ticks[-1] + (ticks[1] - ticks[0]) * 1.2)
-        else:
-            plt.bar(labels, [0.0 for _ in shown])
-            plt.yticks([0.0], ["0"])
-            plt.title("Délai de réponse par mois : aucune réponse encore")
+        plt.multiple_bar(labels, [[v / scale for v in medians], [v / scale for v in p90s]],
+                         labels=["médiane", "90 %"])
+        ticks = nice_ticks(top / scale)
+        plt.yticks(ticks, [fr.decimal_fr(t) for t in ticks])
+        # room above the highest bar for the legend (top left)
+        plt.ylim(0, ticks[-1] + (ticks[1] - ticks[0]) * 1.2)
         widget.refresh()
 
     def plot_rates(self, units: list[dict[str, Any]]) -> None:
         shown = units[:PLOTTED_UNITS]
+        decided = any(u["figures"]["acceptance_rate"] is not None for u in shown)
+        self.show_plot("rates", decided)
+        if not decided:
+            return
         widget = self.query_one("#plot-rates", PlotextPlot)
         plt = widget.plt
         plt.clear_figure()
