@@ -1,7 +1,8 @@
 """The statistics screen, driven by keys (issue 13): F9 from the doctor's dashboard shows the
 figures of a world with known delays (stats_world.py); « / » then `/stats` from the unit's inbox
-shows the unit's own; `/stats` in the chat; Enter on a unit shows its months; with no referral, a
-French sentence and no empty axes. Snapshots at 80x24 and 120x36.
+shows the unit's own; `/stats` in the chat; Enter on a unit shows its months; with no referral, or
+none answered yet, a French sentence and no empty axes; `orient stats` prints the same figures.
+Snapshots at 80x24 and 120x36.
 """
 
 from __future__ import annotations
@@ -218,3 +219,30 @@ def test_snapshot(snap_compare: Any, world: tuple[Embedded, Path], size: tuple[i
         await stats_shown(pilot)
 
     assert snap_compare(make_app(embedded, folder), terminal_size=size, run_before=before)
+
+
+def test_orient_stats_prints_the_same_figures(world: tuple[Embedded, Path]) -> None:
+    import subprocess
+    import sys
+
+    _, folder = world
+    db = str(folder / "orient.db")
+
+    def orient(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "orient.assistant.cli", "--db", db, "stats", *args],
+                              check=False, capture_output=True, text=True, timeout=120)
+
+    done = orient("--as", "doctor")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.replace(NBSP, " ")
+    assert out.startswith("Statistiques : mes demandes, depuis le début.\n6 envoyée(s) · 4 avec réponse")
+    lines = out.splitlines()
+    rive, grave = (next(line for line in lines if line.startswith(f" {n}  ")) for n in (1, 2))
+    assert "45 min" in rive and "1 h 53" in rive and "1 h 20" in grave
+    assert "50 %" in rive and "100 %" in grave and "Pas de lit disponible : 1" in out
+    assert "oct. 2026 : 2 envoyée(s)" in out and "nov. 2026 : 4 envoyée(s)" in out
+    # the unit's own, one month; a bad month refused in French, exit 1
+    unit = orient("--as", "receiver", "--until", "2026-10").stdout.replace(NBSP, " ")
+    assert "jusqu'à oct. 2026" in unit and "1 envoyée(s)" in unit and "RIVE GAUCHE" not in unit
+    bad = orient("--since", "2026-13")
+    assert bad.returncode == 1 and "AAAA-MM" in bad.stderr and bad.stdout == ""
