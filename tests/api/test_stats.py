@@ -24,7 +24,7 @@ from api_helpers import (
     User,
     detail_of,
     looks_french,
-    make_roles,
+    receiver_roles,
 )
 
 U1, U2 = RECEIVER_UNITS[:2]
@@ -53,7 +53,7 @@ def unit_of(body: dict[str, Any], unit_id: str) -> dict[str, Any]:
 def world(module_db_url: str) -> Iterator[World]:
     env = Env(module_db_url, clock=Clock(start=START - timedelta(hours=1)))
     try:
-        r = make_roles(env, units=RECEIVER_UNITS)
+        r = receiver_roles(env)
         recv_u1 = env.user("receiver", "Accueil cardiologie Purpan", units=(U1,))
         refs: dict[str, dict[str, Any]] = {}
 

@@ -8,13 +8,19 @@ import stat
 from pathlib import Path
 
 from fhir.resources.R4B.bundle import Bundle
-from textual.widgets import DataTable, Markdown
-from tui_helpers import SIZE, make_app, make_embedded, prepared_dossier, run, settle, wait_until
+from tui_helpers import (
+    CHU_TOULOUSE,
+    SIZE,
+    make_app,
+    make_embedded,
+    open_only_referral,
+    prepared_dossier,
+    run,
+    settle,
+    wait_until,
+)
 
 from orient.assistant.embedded import Embedded
-from orient.assistant.tui.screens.referral import ReferralScreen
-
-CHU_TOULOUSE = ("310783063", "310783048", "310783055")
 
 
 def test_the_unit_exports_the_referral_with_f9(tmp_path: Path) -> None:
@@ -28,19 +34,7 @@ def test_the_unit_exports_the_referral_with_f9(tmp_path: Path) -> None:
     async def scenario() -> None:
         app = make_app(unit_side, tmp_path)
         async with app.run_test(size=SIZE) as unit:
-            await settle(unit)
-            await unit.press("3")  # the receiving unit's demo account
-            await settle(unit)
-            await unit.press("i")
-            await settle(unit)
-            rows = app.screen.query_one("#inbox", DataTable)
-            await wait_until(unit, lambda: rows.row_count == 1, what="the unit's inbox")
-            await unit.press("enter")
-            await settle(unit)
-            screen = app.screen
-            assert isinstance(screen, ReferralScreen)
-            letter = screen.query_one("#dossier", Markdown)
-            await wait_until(unit, lambda: "Lettre de liaison" in letter.source, what="the letter")
+            await open_only_referral(unit)
             assert not target.exists()
             await unit.press("f9")
             await settle(unit)

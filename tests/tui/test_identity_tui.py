@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Markdown, OptionList
+from textual.widgets import Markdown, OptionList
 from tui_helpers import (
     CHU_TOULOUSE,
     SIZE,
@@ -19,6 +19,7 @@ from tui_helpers import (
     make_app,
     make_embedded,
     open_chat,
+    open_only_referral,
     prepared_dossier,
     run,
     scenario_answers,
@@ -30,7 +31,6 @@ from tui_helpers import (
 from orient.assistant.embedded import Embedded
 from orient.assistant.tui.modals import PickModal
 from orient.assistant.tui.screens.chat import ChatScreen
-from orient.assistant.tui.screens.referral import ReferralScreen
 from orient.assistant.tui.screens.review import ReviewScreen
 
 
@@ -147,19 +147,8 @@ def test_the_unit_reads_the_warnings_with_the_referral(tmp_path: Path) -> None:
     async def scenario() -> None:
         app = make_app(unit_side, tmp_path)
         async with app.run_test(size=SIZE) as unit:
-            await settle(unit)
-            await unit.press("3")
-            await settle(unit)
-            await unit.press("i")
-            await settle(unit)
-            rows = app.screen.query_one("#inbox", DataTable)
-            await wait_until(unit, lambda: rows.row_count == 1, what="the unit's inbox")
-            await unit.press("enter")
-            await settle(unit)
-            referral = app.screen
-            assert isinstance(referral, ReferralScreen)
+            referral = await open_only_referral(unit)
             letter = referral.query_one("#dossier", Markdown)
-            await wait_until(unit, lambda: "Lettre de liaison" in letter.source, what="the letter")
             assert "Points d'attention" in letter.source
             assert "Pression systolique à 85 mmHg" in letter.source and "/modifier" not in letter.source
 

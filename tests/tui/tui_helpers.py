@@ -18,12 +18,13 @@ from typing import Any, TypeVar
 from textual import events
 from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Markdown, Static
 
 from orient.assistant.demo_accounts import DEMO_UNIT_SITES
 from orient.assistant.embedded import Embedded
 from orient.assistant.tui.app import OrientApp
 from orient.assistant.tui.screens.chat import Bubble, ChatScreen
+from orient.assistant.tui.screens.referral import ReferralScreen
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 SIZE = (100, 40)
@@ -178,6 +179,25 @@ async def reopen(pilot: Pilot[Any], dossier_id: str | None = None, status: str =
     screen = chat(pilot)
     assert dossier_id is None or screen.dossier_id == dossier_id
     await wait_until(pilot, lambda: screen.status == status, what="the reopened dossier")
+    return screen
+
+
+async def open_only_referral(pilot: Pilot[Any]) -> ReferralScreen:
+    """From the first screen: the receiving unit (3), its inbox (i), the only referral (Enter);
+    waits until its letter shows."""
+    await settle(pilot)
+    await pilot.press("3")  # the receiving unit's demo account
+    await settle(pilot)
+    await pilot.press("i")
+    await settle(pilot)
+    rows = pilot.app.screen.query_one("#inbox", DataTable)
+    await wait_until(pilot, lambda: rows.row_count == 1, what="the unit's inbox")
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ReferralScreen)
+    letter = screen.query_one("#dossier", Markdown)
+    await wait_until(pilot, lambda: "Lettre de liaison" in letter.source, what="the letter")
     return screen
 
 
