@@ -1,5 +1,8 @@
 """The brief's layout (models/, dialogs/, assistant/ at the top level) is what gets installed: every
-folder of the three packages is listed in pyproject.toml, so nothing is left out of a wheel."""
+folder of the three packages is listed in pyproject.toml, so nothing is left out of a wheel. And the
+layout's rules: who may import whom is the table of rooms in README.md ("Who may import whom"),
+read and enforced here; no import cycle among the modules; inside the hub and the TUI, no route
+and no screen imports another."""
 
 from __future__ import annotations
 
