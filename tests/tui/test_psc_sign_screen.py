@@ -15,7 +15,16 @@ import httpx
 import pytest
 from oidc_provider_mock import run_server_in_thread
 from textual.widgets import Static
-from tui_helpers import SIZE, bubble_texts, chat, error_text, open_chat, prepared_dossier, run, wait_until
+from tui_helpers import (
+    SIZE,
+    bubble_texts,
+    chat,
+    error_text,
+    open_chat,
+    prepared_dossier,
+    run,
+    wait_until,
+)
 
 from orient.assistant.demo_accounts import DEMO_DOCTOR
 from orient.assistant.embedded import Embedded
