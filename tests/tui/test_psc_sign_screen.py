@@ -26,6 +26,7 @@ from tui_helpers import (
     wait_until,
 )
 
+from orient.assistant.client import HubClient
 from orient.assistant.demo_accounts import DEMO_DOCTOR
 from orient.assistant.embedded import Embedded
 from orient.assistant.hub.psc import PscClient
@@ -129,3 +130,47 @@ def test_someone_else_authenticating_signs_nothing(tmp_path: Path, provider: str
     run(scenario())
     view = run(embedded.client("doctor").dossier(dossier_id))
     assert view["signed"] is False
+
+
+# -- the session: signing out and quitting revoke the token --------------------------------------
+async def signed_in(pilot: Any, app: OrientApp, app_under_test: Any, opened: list[str], sub: str) -> str:
+    """The PSC sign-in screen completed in the browser: the session's token once home shows."""
+    url = await wait_until(pilot, lambda: opened and opened[-1], what="the sign-in URL")
+    opened.clear()
+    await authenticate(app_under_test, url, sub)
+    await wait_until(pilot, lambda: type(app.screen).__name__ == "HomeScreen", timeout=15, what="home")
+    return str(app.client.http.headers["Authorization"])
+
+
+async def status_with(app_under_test: Any, authorization: str) -> int:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app_under_test),
+                                 base_url="http://hub.test") as http:
+        return (await http.get("/me", headers={"Authorization": authorization})).status_code
+
+
+def test_escape_signs_out_and_quitting_ends_the_session(tmp_path: Path, provider: str) -> None:
+    embedded = Embedded(tmp_path / "orient.db", outbox=tmp_path / "outbox.json")
+    embedded.hub.psc = PscClient(PscSettings(
+        discovery_url=f"{provider}/.well-known/openid-configuration", client_id="orient-hub",
+        client_secret="s", redirect_url=CALLBACK))
+    sub = person(provider, "8" + (DEMO_DOCTOR.rpps or ""), "Claire", "Martin")
+    opened: list[str] = []
+    app = OrientApp(client=HubClient.in_process(embedded.app, token=None), open_browser=opened.append)
+
+    async def scenario() -> tuple[str, str]:
+        async with app.run_test(size=SIZE) as pilot:
+            first = await signed_in(pilot, app, embedded.app, opened, sub)
+            assert await status_with(embedded.app, first) == 200
+            await pilot.press("escape")  # « Changer d'utilisateur »: sign out, sign in again
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "PscSigninScreen",
+                             what="the sign-in screen again")
+            assert await status_with(embedded.app, first) == 401
+            second = await signed_in(pilot, app, embedded.app, opened, sub)
+            assert await status_with(embedded.app, second) == 200
+            await pilot.press("ctrl+q")
+            await wait_until(pilot, lambda: app.return_code is not None, what="the app to quit")
+            return first, second
+
+    first, second = run(scenario())
+    assert first != second
+    assert run(status_with(embedded.app, second)) == 401
