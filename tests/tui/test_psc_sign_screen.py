@@ -99,8 +99,8 @@ def test_the_doctor_signs_f8_by_authenticating_again(tmp_path: Path, provider: s
             assert "Signature enregistrée" in page
             await wait_until(pilot, lambda: not isinstance(app.screen, SignScreen), timeout=15,
                              what="the dialog to close once signed and sent")
-            said = bubble_texts(chat(pilot), "assistant")[-1]
-            assert "signé et envoyé : 2 demande(s)" in said, said
+            await wait_until(pilot, lambda: "signé et envoyé : 2 demande(s)" in bubble_texts(
+                chat(pilot), "assistant")[-1], what="the chat saying it is signed and sent")
 
     run(scenario())
     view = run(embedded.client("doctor").dossier(dossier_id))

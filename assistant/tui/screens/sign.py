@@ -19,6 +19,7 @@ from textual.widgets import (
 )
 
 from orient.assistant.errors import HubError, HubUnavailable
+from orient.assistant.tui import psc_url
 
 if TYPE_CHECKING:
     from orient.assistant.tui.app import OrientApp
@@ -139,10 +140,13 @@ class SignScreen(ModalScreen[str | None]):
         state, error = self.query_one("#state", Static), self.query_one("#error", Static)
         error.update("")
         started: dict[str, Any] = await client.psc_sign_start(self.dossier_id, self.version)
-        state.update("Pour signer, authentifiez-vous à nouveau : ouvrez cette adresse dans un "
-                     "navigateur (e-CPS ou carte CPS) ; cet écran continue tout seul.\n"
-                     f"{started['url']}\nÉchap : ne pas signer.")
+        state.update(psc_url.shown(
+            self.app, "Pour signer, authentifiez-vous à nouveau : ouvrez cette adresse dans un "
+            "navigateur (e-CPS ou carte CPS) ; cet écran continue tout seul.\n", started["url"],
+            f"\n{psc_url.COPIED}\nÉchap : ne pas signer."))
         self.psc_url = started["url"]
+        code = self.query_one("#code", Input)
+        code.placeholder = "En attente de l'authentification Pro Santé Connect…"
         if self.orient.open_browser is not None:
             with contextlib.suppress(Exception):  # no browser after all: the URL is on screen
                 self.orient.open_browser(started["url"])
@@ -157,6 +161,7 @@ class SignScreen(ModalScreen[str | None]):
                 return True
             if answer["status"] != "pending":
                 self.psc_url = ""
+                code.placeholder = "Entrée pour recommencer avec Pro Santé Connect"
                 view = await client.dossier(self.dossier_id)  # what is signed next is what is now
                 self.version = view["version"]
                 state.update(f"Signer puis envoyer à :\n{self.going}\nEntrée : recommencer "
