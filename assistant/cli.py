@@ -28,7 +28,8 @@ Pro Santé Connect (e-CPS / CPS), facultatif ; sans lui, jetons de `orient users
   ORIENT_PSC_CLIENT_SECRET_FILE  fichier du secret (ou ORIENT_PSC_CLIENT_SECRET ; jamais en argument)
   ORIENT_PSC_REDIRECT_URL      https://<hub>/auth/psc/callback
   ORIENT_PSC_ALLOWED_PROFESSIONS  codes profession admis sans inscription (ex. 10), avec
-  ORIENT_PSC_ADMIT_UNKNOWN=true ; ORIENT_PSC_SESSION_HOURS (12) ; ORIENT_PSC_SIGN_WITH_PSC
+  ORIENT_PSC_ADMIT_UNKNOWN=true ; ORIENT_PSC_SESSION_HOURS (12)
+  ORIENT_PSC_SIGN_WITH_PSC=true  le médecin signe par une nouvelle authentification PSC, pas par code
   ORIENT_PSC_CONFIG            fichier de ces variables (NOM=valeur), l'environnement prime
 Voir docs/psc.md.
 """
