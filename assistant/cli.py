@@ -143,7 +143,13 @@ def _hub_token(args: argparse.Namespace, prog: str, psc: bool = False) -> str | 
     if found.warning:
         sys.stderr.write(f"{prog} : {found.warning}\n")
     if not found.token:
-        if psc and _hub_has_psc(args.hub):
+        offers = _hub_has_psc(args.hub) if psc else False
+        if offers:
+            return None
+        if offers is None:
+            sys.stderr.write(f"{prog} : le hub {args.hub} ne répond pas : vérifiez qu'il est démarré "
+                             "et son adresse (sans jeton, la connexion se fait par Pro Santé Connect "
+                             "quand le hub la propose).\n")
             return None
         sys.stderr.write(f"{prog} : --hub demande un jeton : variable d'environnement {ENV_VARIABLE}, "
                          "--token-file FICHIER (droits 600) ou --token JETON.\n")
@@ -474,13 +480,16 @@ def cmd_new(args: argparse.Namespace) -> int:
     return cmd_tui(args, start=start, role=args.role)
 
 
-def _hub_has_psc(url: str) -> bool:
-    """Whether the hub signs people in with Pro Santé Connect (GET /auth/psc)."""
+def _hub_has_psc(url: str) -> bool | None:
+    """Whether the hub signs people in with Pro Santé Connect (GET /auth/psc); None when it does
+    not answer at all."""
     import httpx
 
     try:
         answer = httpx.get(url.rstrip("/") + "/auth/psc", timeout=10.0)
         return answer.status_code == 200 and answer.json().get("enabled") is True
+    except httpx.TransportError:
+        return None
     except (httpx.HTTPError, ValueError):
         return False
 
