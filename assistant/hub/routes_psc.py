@@ -118,14 +118,19 @@ def psc_start(body: StartIn, request: Request) -> StartOut:
                     expires_at=started.expires_at.isoformat())
 
 
+CHECKING = "checking"  # the browser came back; the hub is exchanging the code and checking
 _MESSAGES = {
     "pending": "En attente de la connexion dans le navigateur.",
+    CHECKING: "Retour du navigateur : vérification de la connexion…",
+    "refused": "Connexion refusée : relancez-la depuis le terminal.",
     "expired": "La connexion a expiré sans réponse de Pro Santé Connect : relancez-la.",
     "cancelled": "Connexion annulée dans Pro Santé Connect.",
     "delivered": "Cette connexion a déjà été remise à un terminal : relancez-la si besoin.",
 }
 _SIGN_MESSAGES = {  # the same outcomes for a signature by PSC (hub/psc_sign.py)
     "pending": "En attente de l'authentification Pro Santé Connect dans le navigateur.",
+    CHECKING: "Retour du navigateur : vérification de l'authentification…",
+    "refused": "Signature refusée : relancez-la depuis le terminal. Rien n'est signé.",
     "expired": "La demande de signature a expiré sans réponse de Pro Santé Connect : relancez-la. "
                "Rien n'est signé.",
     "cancelled": "Signature annulée dans Pro Santé Connect : rien n'est signé.",
@@ -166,10 +171,12 @@ def psc_poll(body: PollIn, request: Request) -> PollOut:
         row = session.get(PscSigninRow, body.signin_id)
         if row is None or row.poll_hash != p.digest(body.poll_secret):
             raise NotFound("Connexion Pro Santé Connect inconnue.")
-        if row.status == "pending" and p.aware(row.expires_at) <= now:
+        if row.status in ("pending", CHECKING) and p.aware(row.expires_at) <= now:
             row.status, row.message = "expired", _message(row, "expired")
             session.add(row)
             session.commit()
+        if row.status == CHECKING:  # the browser is back, the hub is checking: not an outcome yet
+            return PollOut(status="pending", message=_message(row, CHECKING))
         if row.status != "done":
             message = _message(row, "delivered") if row.status == "delivered" else row.message
             return PollOut(status=row.status, message=message or _message(row, row.status))  # type: ignore[arg-type]
@@ -245,8 +252,11 @@ def psc_callback(request: Request, state: str = "", code: str = "", error: str =
             return _page("Connexion annulée" if cancelled else "Connexion refusée",
                          row.message + " Vous pouvez revenir au terminal.", 200 if cancelled else 400)
         # the sign-in is used now, whatever follows: a second callback with its state is a replay
-        row.status = "refused"
+        row.status = CHECKING
         session.add(row)
+        # the row stays loaded: no transaction (on SQLite, the write lock) held while the hub
+        # talks to the provider, so that polls and other writes go on
+        session.expire_on_commit = False
         session.commit()
         try:
             tokens = psc.exchange(code, row.code_verifier)
@@ -254,8 +264,6 @@ def psc_callback(request: Request, state: str = "", code: str = "", error: str =
             claims = {**psc.userinfo(str(tokens.get("access_token") or ""), str(claims.get("sub"))),
                       **claims}
             if signing:
-                session.expunge(row)  # loaded; no transaction held while the service signs
-                session.commit()
                 signed = psc_sign.finish(hub, row, claims, now)
             else:
                 who = p.Professional.from_claims(claims)
@@ -264,7 +272,7 @@ def psc_callback(request: Request, state: str = "", code: str = "", error: str =
             session.rollback()
             row = session.get(PscSigninRow, row.id)
             assert row is not None
-            row.message = str(exc)
+            row.status, row.message = "refused", str(exc)
             session.add(row)
             _audit(session, hub, "psc_refused", "psc", "anonymous", f"{row.id}: {exc.reason}")
             session.commit()

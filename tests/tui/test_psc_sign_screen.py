@@ -5,6 +5,8 @@ then sends; someone else authenticating is refused in the dialog and nothing is 
 
 from __future__ import annotations
 
+import html
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -123,6 +125,9 @@ def test_someone_else_authenticating_signs_nothing(tmp_path: Path, provider: str
             await wait_until(pilot, lambda: "n'est pas le médecin" in error_text(screen), timeout=15,
                              what="the refusal in the dialog")
             assert "Rien n'est signé" in error_text(screen)
+            await pilot.pause()  # and on screen, not only in the widget
+            shown = html.unescape(re.sub(r"<[^>]+>", "", app.export_screenshot())).replace("\xa0", " ")
+            assert "Signature refusée" in shown
             assert "recommencer" in str(screen.query_one("#state", Static).render())
             await pilot.press("escape")
             await wait_until(pilot, lambda: not isinstance(app.screen, SignScreen), what="the dialog closed")
