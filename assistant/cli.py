@@ -156,7 +156,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from orient.assistant import replay
     from orient.assistant.client import HubClient, HubError, HubUnavailable
     from orient.assistant.service import DossierService
-    from orient.assistant.store.db import DatabaseError, open_engine
+    from orient.assistant.store.db import DatabaseError, close_engine, open_engine
 
     try:
         scenario = replay.load_scenario(args.scenario)
@@ -202,7 +202,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
                 sys.stderr.write(f"orient replay : {exc}\n")
                 return EXIT_USAGE
             finally:
-                engine.dispose()
+                close_engine(engine)
     sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     if args.db or args.hub:
         sys.stderr.write(f"orient replay : dossier {report_id} (à poursuivre avec --dossier)\n")

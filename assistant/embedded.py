@@ -16,7 +16,7 @@ from orient.assistant.hub.app import Hub, create_app
 from orient.assistant.hub.auth import issue_token
 from orient.assistant.service import paris_now
 from orient.assistant.store import accounts
-from orient.assistant.store.db import default_db_path, open_engine
+from orient.assistant.store.db import close_engine, default_db_path, open_engine
 
 DEMO_ACCOUNTS = {
     "doctor": accounts.DEMO_DOCTOR,
@@ -82,4 +82,4 @@ class Embedded:
         self.hub.service.warm()
 
     def close(self) -> None:
-        self.engine.dispose()
+        close_engine(self.engine)

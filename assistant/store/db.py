@@ -125,6 +125,15 @@ def open_engine(
     return engine
 
 
+def close_engine(engine: Engine) -> None:
+    """Close a database: the audit checkpoint still due is written now, while its key folder
+    is there (a throw-away folder is often removed right after), then the connections close."""
+    found = keys.of(engine).anchor  # anchor.Anchor, once a commit moved the head
+    if found is not None:
+        found.flush()
+    engine.dispose()
+
+
 SCHEMA_HEAD = "0007_psc"  # the latest migration in migrations/versions (checked by a test)
 
 

@@ -90,6 +90,14 @@ def confirm_text(q: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def run_hint(q: dict[str, Any] | None) -> str:
+    """Under a question, what answers chained with « ; » would fill after it."""
+    items = (q or {}).get("run") or []
+    if not items:
+        return ""
+    return "Astuce : enchaînez avec « ; » : " + " ; ".join(i["text"] for i in items)
+
+
 class Bubble(Static):
     """A message of the transcript; the person's own answers can be selected to change them."""
 
@@ -318,6 +326,8 @@ class ChatScreen(Screen[None]):
         self.show_choices(self.question)
         if self.question is not None:
             self.say(self.question_text(self.question))
+            if hint := run_hint(self.question):
+                self.say(hint, "hint")
             return
         if step.get("blocked_reason"):
             self.say(step["blocked_reason"], "danger")
@@ -363,7 +373,12 @@ class ChatScreen(Screen[None]):
             return confirm_text(q)
         # the options are in the list under the transcript (numbered the same), not repeated here
         lines = [("(modification) " if q.get("changing") else "") + q["question"]]
-        if q.get("suggestions"):
+        if q.get("suggestions") and q["type"] == "choice":  # an option proposed: its own number
+            numbers = {code: (i, label) for i, (code, label) in enumerate(q["options"], 1)}
+            lines.append(q.get("suggestions_title") or "Proposé :")
+            lines += [f"  {numbers[code][0]}. {numbers[code][1]} ({why})"
+                      for code, why in q["suggestions"] if code in numbers]
+        elif q.get("suggestions"):
             lines.append(q.get("suggestions_title") or "Codes proposés d'après l'hypothèse :")
             lines += [f"  {i}. {cls.suggestion_text(code, label)}"
                       for i, (code, label) in enumerate(q["suggestions"], 1)]
@@ -388,7 +403,9 @@ class ChatScreen(Screen[None]):
         elif q["type"] == "choice":
             single.add_options([Option(f"{i}. {label}", id=str(i)) for i, (_, label) in enumerate(q["options"], 1)])
             single.display = True
-            single.highlighted = 0
+            codes = [code for code, _ in q["options"]]
+            proposed = [codes.index(c) for c, _ in q.get("suggestions") or [] if c in codes]
+            single.highlighted = proposed[0] if proposed else 0  # shown, never chosen without a key
         elif q["type"] == "multi":
             multi.add_options([(f"{i}. {label}", str(i)) for i, (_, label) in enumerate(q["options"], 1)])
             multi.display = True
