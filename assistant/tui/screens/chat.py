@@ -36,7 +36,12 @@ HELP = """**Aide**
   aussi sélectionner une de vos réponses puis **Entrée**.
 - **F4** ou `/pourquoi` : pourquoi cette question est posée.
 - Les constantes peuvent se taper sur une ligne (`TA 128/74 FC 96 FR 24 SpO2 94 % AA T 38,5 poids 62`).
-  Les **valeurs à confirmer** (profil, import, constantes d'une ligne) sont listées et numérotées :
+- **Réponses enchaînées** : séparez par `;` la réponse à la question et celles des suivantes
+  (`Bertrand;Jeanne;;12/03/1938;F` ; une partie vide passe une question facultative). L'astuce
+  sous la question dit lesquelles, dans l'ordre ; pas aux questions de texte libre (motif,
+  antécédents, traitements...), où `;` reste du texte.
+  Les **valeurs à confirmer** (profil, import, constantes d'une ligne, réponses enchaînées) sont
+  listées et numérotées :
   **Entrée** les accepte toutes, un numéro (ou plusieurs : `1, 3`) les écarte pour les saisir
   vous-même, `non` les écarte toutes.
 {keys}{commands}
