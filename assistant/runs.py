@@ -78,8 +78,11 @@ def _order(engine: Engine) -> tuple[FieldSpec, ...]:
 def hint(engine: Engine, state: DossierState, actor: Actor, spec: FieldSpec) -> tuple[RunItem, ...]:
     """The fields a run typed at `spec`'s question would fill next (at most HINT_LENGTH), as the
     answers stand; empty when no run may start there."""
-    if state.focus or state.pending or not may_start(engine, spec):
+    if state.focus or not may_start(engine, spec):
         return ()
+    if any(p.field in engine.dialog.by_id and engine.can_fill(actor, engine.dialog.field(p.field))
+           for p in state.pending):
+        return ()  # values of this person wait for a confirmation (or to be typed by hand)
     order = _order(engine)
     start = order.index(spec)
     items: list[RunItem] = []
