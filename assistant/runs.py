@@ -106,11 +106,14 @@ def is_run(question: Question, text: str) -> bool:
 
 
 def picked(question: Question, text: str) -> str:
-    """The value of a numbered proposal typed by its number (an MSSanté address, an ICD-10
-    code, a commune of an ambiguous answer); otherwise the text as typed. Choices keep their own
-    numbers."""
+    """The value the field proposes (`FieldSpec.suggest` with its own title: the MSSanté address
+    from the doctor's name) typed by its number; otherwise the text as typed. Choices keep their
+    options' numbers; the rules that read numbers themselves (the communes of an ambiguous answer,
+    the ICD-10 codes) are left to do it."""
     typed = text.strip().rstrip(".")
-    if question.suggestions and question.field.type not in (FieldType.CHOICE, FieldType.MULTI) \
+    spec = question.field
+    if question.suggestions and spec.suggest_title and question.suggestions_title == spec.suggest_title \
+            and spec.type not in (FieldType.CHOICE, FieldType.MULTI) \
             and typed.isdigit() and 1 <= int(typed) <= len(question.suggestions):
         return question.suggestions[int(typed) - 1][0]
     return text
