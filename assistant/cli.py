@@ -118,14 +118,19 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", help="Bundle FHIR (JSON) de HealthcareService, Location, Organization")
     imp.add_argument("--db", help="base de données (URL SQLAlchemy ou fichier)")
 
+    from orient.assistant.exporting import command as export_command
+
+    export_command.add_command(sub)
+
     audit = sub.add_parser("audit", help="journal d'audit")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser("verify", help="vérifier la chaîne d'empreintes du journal, ses points "
                                   "de contrôle et les réponses des dossiers signés")
     verify.add_argument("--db", help="base de données (URL SQLAlchemy ou fichier)")
-    from orient.assistant import cli_security
+    from orient.assistant import cli_security, cli_stats
 
     cli_security.add_commands(users_sub, audit_sub)
+    cli_stats.add_command(sub)
     return parser
 
 
@@ -435,6 +440,15 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_audit_verify(args)
     if args.command == "new":
         return cmd_new(args)
+    if args.command == "export":
+        from orient.assistant.exporting import command as export_command
+
+        return export_command.run(args, _hub_token)
+    if args.command == "stats":
+        from orient.assistant import cli_stats
+
+        token = _hub_token(args, "orient stats") if args.hub else None
+        return cli_stats.run(args, token) if token or not args.hub else EXIT_USAGE
     return cmd_tui(args)
 
 

@@ -26,11 +26,13 @@ from orient.assistant.hub import (
     openapi,
     routes_admin,
     routes_dossiers,
+    routes_export,
     routes_feed,
     routes_profile,
     routes_psc,
     routes_referrals,
     routes_security,
+    routes_stats,
 )
 from orient.assistant.hub.access import BadRequest, Conflict, Forbidden, Hub, json_error
 from orient.assistant.hub.auth import AuthError
@@ -225,11 +227,13 @@ def create_app(hub: Hub) -> FastAPI:
 
     app.include_router(routes_dossiers.router)
     app.include_router(routes_referrals.router)
+    app.include_router(routes_export.router)
     app.include_router(routes_feed.router)
     app.include_router(routes_security.router)
     app.include_router(routes_admin.router)
     app.include_router(routes_profile.router)
     app.include_router(routes_psc.router)
+    app.include_router(routes_stats.router)
     openapi.install(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(AccessLog)
