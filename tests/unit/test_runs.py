@@ -244,3 +244,13 @@ def test_the_mssante_address_is_proposed_from_the_doctors_name_and_picked_by_num
 ])
 def test_the_mssante_form_of_the_ordre(name: str, address: str | None) -> None:
     assert mssante_address(name) == address
+
+
+def test_no_run_while_values_wait_for_a_confirmation(engine: Engine) -> None:
+    state = at(engine, "patient.birth_name")
+    out = engine.answer(state, DOCTOR, "Bertrand;Jeanne;;12031938;F")
+    dropped = engine.answer(out.state, DOCTOR, "1")  # the birth name, typed by hand next
+    q = dropped.next
+    assert q is not None and q.id == "patient.birth_name" and q.run == ()
+    again = engine.answer(dropped.state, DOCTOR, "Dupont;Paul")
+    assert not again.ok  # read as a name, not as a run
