@@ -28,7 +28,8 @@ Pro Santé Connect (e-CPS / CPS), facultatif ; sans lui, jetons de `orient users
   ORIENT_PSC_CLIENT_SECRET_FILE  fichier du secret (ou ORIENT_PSC_CLIENT_SECRET ; jamais en argument)
   ORIENT_PSC_REDIRECT_URL      https://<hub>/auth/psc/callback
   ORIENT_PSC_ALLOWED_PROFESSIONS  codes profession admis sans inscription (ex. 10), avec
-  ORIENT_PSC_ADMIT_UNKNOWN=true ; ORIENT_PSC_SESSION_HOURS (12) ; ORIENT_PSC_SIGN_WITH_PSC
+  ORIENT_PSC_ADMIT_UNKNOWN=true ; ORIENT_PSC_SESSION_HOURS (12)
+  ORIENT_PSC_SIGN_WITH_PSC=true  le médecin signe par une nouvelle authentification PSC, pas par code
   ORIENT_PSC_CONFIG            fichier de ces variables (NOM=valeur), l'environnement prime
 Voir docs/psc.md.
 """
@@ -147,7 +148,13 @@ def _hub_token(args: argparse.Namespace, prog: str, psc: bool = False) -> str | 
     if found.warning:
         sys.stderr.write(f"{prog} : {found.warning}\n")
     if not found.token:
-        if psc and _hub_has_psc(args.hub):
+        offers = _hub_has_psc(args.hub) if psc else False
+        if offers:
+            return None
+        if offers is None:
+            sys.stderr.write(f"{prog} : le hub {args.hub} ne répond pas : vérifiez qu'il est démarré "
+                             "et son adresse (sans jeton, la connexion se fait par Pro Santé Connect "
+                             "quand le hub la propose).\n")
             return None
         sys.stderr.write(f"{prog} : --hub demande un jeton : variable d'environnement {ENV_VARIABLE}, "
                          "--token-file FICHIER (droits 600) ou --token JETON.\n")
@@ -487,13 +494,16 @@ def cmd_new(args: argparse.Namespace) -> int:
     return cmd_tui(args, start=start, role=args.role)
 
 
-def _hub_has_psc(url: str) -> bool:
-    """Whether the hub signs people in with Pro Santé Connect (GET /auth/psc)."""
+def _hub_has_psc(url: str) -> bool | None:
+    """Whether the hub signs people in with Pro Santé Connect (GET /auth/psc); None when it does
+    not answer at all."""
     import httpx
 
     try:
         answer = httpx.get(url.rstrip("/") + "/auth/psc", timeout=10.0)
         return answer.status_code == 200 and answer.json().get("enabled") is True
+    except httpx.TransportError:
+        return None
     except (httpx.HTTPError, ValueError):
         return False
 

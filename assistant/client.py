@@ -147,6 +147,11 @@ class HubClient:
         return await self.call("POST", "/auth/psc/poll",
                                json={"signin_id": signin_id, "poll_secret": poll_secret})
 
+    async def psc_sign_start(self, dossier_id: str, version: int) -> Any:
+        """A signature by a fresh Pro Santé Connect authentication (hub/psc_sign.py): the URL to
+        open; `psc_poll` then says when the dossier is signed."""
+        return await self.call("POST", f"/dossiers/{dossier_id}/sign/psc", json={"version": version})
+
     async def logout(self) -> Any:
         return await self.call("POST", "/auth/logout")
 

@@ -6,6 +6,7 @@ Its users carry PSC-shaped claims; the demo doctor (RPPS 10003456786, national i
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import Any
 
 from orient.assistant.demo_accounts import DEMO_DOCTOR
@@ -25,8 +26,10 @@ def psc_claims(national_id: str, given: str, family: str, profession: str = "10"
 
 def run(port: int) -> int:
     try:
-        import werkzeug.serving
-        from oidc_provider_mock import User, app
+        with warnings.catch_warnings():  # the mock's own deprecation notices, not the user's concern
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import werkzeug.serving
+            from oidc_provider_mock import User, app
     except ImportError:
         sys.stderr.write("orient psc-dev-provider : installez d'abord oidc-provider-mock "
                          "(pip install oidc-provider-mock, ou pip install '.[test]').\n")

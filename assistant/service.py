@@ -284,18 +284,29 @@ class DossierService:
     def cancel_change(self, actor: Actor, dossier_id: str, base_version: int | None = None) -> Step:
         return self._run(actor, dossier_id, lambda e, s: e.cancel_change(s, actor), base_version)
 
-    def sign(self, actor: Actor, dossier_id: str, code: str, base_version: int | None = None) -> Step:
+    def sign(self, actor: Actor, dossier_id: str, code: str, base_version: int | None = None, *,
+             method: str = "code", answers_hash: str | None = None, dry_run: bool = False) -> Step:
         """The doctor signs what they saw: with `base_version`, a dossier changed since is refused.
         The code is tried only once nothing else stands in the way, and it locks after wrong codes
-        in a row (store/code_lock.py): while locked even the right code is refused."""
+        in a row (store/code_lock.py): while locked even the right code is refused.
+        `method` other than "code" (hub/psc_sign.py: a fresh Pro Santé Connect authentication,
+        checked by the caller) skips the code and marks the audit entry with it; `answers_hash`
+        refuses, as stale, answers other than those the authentication was bound to; `dry_run`
+        only says whether the dossier could be signed now (nothing saved or recorded)."""
         with Session(self.db) as session:
             engine = self._engine(session)
             state = self._load_for(session, actor, dossier_id)
             if base_version is not None and base_version != state.version:
                 raise dossiers.StaleWrite()
+            if answers_hash is not None and answers_hash != state.answers_hash():
+                raise dossiers.StaleWrite()
             now = self._now()
             out = engine.sign(state, actor, True)
-            if out.ok and actor.rpps:  # the code decides: try it against the lock
+            if dry_run:
+                return self._step(engine, state, actor, out)
+            if method != "code":
+                out.events = [replace(e, detail=method) if e.kind == "signed" else e for e in out.events]
+            elif out.ok and actor.rpps:  # the code decides: try it against the lock
                 tried = code_lock.attempt(session, actor.user_id,
                                           accounts.doctor_code_ok(session, actor.rpps, code), now)
                 if not tried.ok:

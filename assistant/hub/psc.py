@@ -222,12 +222,19 @@ class Started:
     expires_at: datetime
 
 
-def start(session: Session, psc: PscClient, now: datetime, purpose: str = "login") -> Started:
-    state, nonce, verifier = (secrets.token_urlsafe(32) for _ in range(3))
+def start(session: Session, psc: PscClient, now: datetime, purpose: str = "login", *,
+          nonce: str | None = None, user_id: str | None = None, token_id: str | None = None) -> Started:
+    """A sign-in waiting for the browser. For a signature (`purpose` "sign:…", hub/psc_sign.py)
+    the authentication must be fresh (prompt=login, max_age=0) and the nonce, which the provider
+    signs into the id_token, carries the binding to the dossier's content."""
+    state, verifier = (secrets.token_urlsafe(32) for _ in range(2))
+    nonce = nonce or secrets.token_urlsafe(32)
     poll_secret = secrets.token_urlsafe(32)
-    url = psc.authorization_url(state=state, nonce=nonce, verifier=verifier, fresh=purpose == "sign")
+    url = psc.authorization_url(state=state, nonce=nonce, verifier=verifier,
+                                fresh=purpose.startswith("sign"))
     row = PscSigninRow(id=str(uuid4()), poll_hash=digest(poll_secret), state_hash=digest(state),
                        nonce=nonce, code_verifier=verifier, purpose=purpose, status="pending",
+                       user_id=user_id, token_id=token_id,
                        created_at=now, expires_at=now + timedelta(minutes=psc.settings.signin_minutes))
     session.add(row)
     session.commit()

@@ -282,6 +282,9 @@ def sign(dossier_id: str, body: s.SignIn, request: Request,
         actor_for_dossier(hub, who, dossier_id)  # a stranger still gets 404, not a hint
         raise Forbidden("Seul le médecin peut signer le dossier.")
     actor = actor_for_dossier(hub, who, dossier_id)
+    if hub.psc is not None and hub.psc.settings.sign_with_psc:  # hub/psc_sign.py replaces the code
+        raise Forbidden("Sur ce hub, la signature se fait par une nouvelle authentification Pro Santé "
+                        "Connect, pas par code : POST /dossiers/{id}/sign/psc (dans Orient : F8).")
     return guarded(hub, actor, dossier_id, lambda: hub.service.sign(actor, dossier_id, body.code, body.version))
 
 

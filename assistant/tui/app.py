@@ -57,6 +57,7 @@ class OrientApp(App[None]):
         self.letter_folder = letter_folder or Path.home() / "Documents" / "orient"
         self.feed_wait = feed_wait
         self.open_browser = open_browser  # Pro Santé Connect: opens the sign-in URL (None: none)
+        self.psc_session = False  # the token came from a Pro Santé Connect sign-in (revoked on leaving)
 
     # -- navigation: screens by name (no screen module imports another) ---------------------
     def make_screen(self, name: str, *args: Any, **kwargs: Any) -> Screen[Any]:
@@ -187,9 +188,31 @@ class OrientApp(App[None]):
     def psc_signed_in(self, token: str, role: str, name: str) -> None:
         """The Pro Santé Connect sign-in gave this session's token (screens/psc_signin.py)."""
         self.client.with_token(token)
+        self.psc_session = True
         self.role, self.user_name = role, name
         self.replace_screen("home")
         self.retry()
+
+    async def end_psc_session(self) -> None:
+        """The session ends (sign-out, quit): the hub revokes its token (docs/psc.md)."""
+        if self.psc_session:
+            self.psc_session = False
+            try:
+                await self.client.logout()
+            except (HubError, HubUnavailable):
+                pass  # the hub unreachable: the token still expires with the session
+            self.client.http.headers.pop("Authorization", None)
+
+    @work(exclusive=True, group="sign-in")
+    async def psc_sign_out(self) -> None:
+        """Home's Escape in a Pro Santé Connect session: sign out, then a new sign-in."""
+        await self.end_psc_session()
+        self.role = self.user_name = ""
+        self.replace_screen("psc_signin")
+
+    async def action_quit(self) -> None:
+        await self.end_psc_session()
+        self.exit()
 
     def sign_in(self, role: str) -> None:
         """Embedded mode: become a demo user. The home screen shows at once (the name is known

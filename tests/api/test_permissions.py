@@ -265,6 +265,9 @@ ROWS: list[Row] = [
     # only the doctor signs ("never" for a secretary)
     Row("POST", "/dossiers/{dossier_id}/sign", expect(("owner",), hidden=STRANGERS),
         lambda w, c: {"path": {"dossier_id": w.d1}, "json": {"code": "4321", "version": w.version(w.d1)}}),
+    # signing by Pro Santé Connect: off in this world, which the dossier's doctor alone is told
+    Row("POST", "/dossiers/{dossier_id}/sign/psc", expect((), hidden=STRANGERS, owner=404),
+        lambda w, c: {"path": {"dossier_id": w.d1}, "json": {"version": w.version(w.d1)}}),
     # a secretary sends only with the scope `send` (d1 is signed and already sent: a repeat)
     Row("POST", "/dossiers/{dossier_id}/send", expect(("owner", "sec_send"), hidden=STRANGERS),
         lambda w, c: {"path": {"dossier_id": w.d1}, "json": {"idempotency_key": f"matrix-{c}-{uuid.uuid4()}"}}),

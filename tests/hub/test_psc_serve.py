@@ -68,3 +68,10 @@ def test_hub_without_psc_still_needs_a_token(tmp_path: Path) -> None:
     finally:
         server.stop()
     assert result.returncode == 2 and "--hub demande un jeton" in result.stderr
+
+
+def test_a_hub_not_answering_is_named_not_taken_for_one_without_psc() -> None:
+    url = f"http://127.0.0.1:{hub_processes.free_port()}"  # nothing listens there
+    result = orient("--hub", url, timeout=30)
+    assert result.returncode == 2 and f"le hub {url} ne répond pas" in result.stderr
+    assert "demande un jeton" not in result.stderr

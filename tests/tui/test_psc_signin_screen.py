@@ -15,7 +15,7 @@ import pytest
 from oidc_provider_mock import run_server_in_thread
 from sqlmodel import Session
 from textual.widgets import Static
-from tui_helpers import SIZE, run, wait_until
+from tui_helpers import SIZE, run, settle, wait_until
 
 from orient.assistant.client import HubClient
 from orient.assistant.demo_accounts import DEMO_DOCTOR
@@ -78,6 +78,7 @@ def test_a_doctor_signs_in_from_the_terminal(tmp_path: Path, provider: str) -> N
                              what="home after the sign-in")
             assert app.role == "doctor" and app.user_name == DEMO_DOCTOR.name
             assert (await app.client.me())["rpps"] == RPPS
+            await settle(pilot)  # home fully mounted before the app closes (its header's title)
 
     run(scenario())
 

@@ -33,6 +33,8 @@ class HomeScreen(OrientScreen):
             return self.orient.role == "receiver"
         if action in ("new", "import_document", "resume", "dashboard"):
             return self.orient.role != "receiver"
+        if action == "switch":  # demo users, or a Pro Santé Connect session to sign out of
+            return self.orient.demo_users or self.orient.psc_session
         return True
 
     def compose(self) -> ComposeResult:
@@ -89,3 +91,5 @@ class HomeScreen(OrientScreen):
     def action_switch(self) -> None:
         if self.orient.demo_users:  # embedded: the demo users (asks nothing of the hub)
             self.orient.replace_screen("who")
+        elif self.orient.psc_session:  # the hub revokes this session's token; someone signs in
+            self.orient.psc_sign_out()

@@ -15,6 +15,7 @@ from textual.containers import Vertical
 from textual.widgets import Footer, Static
 
 from orient.assistant.errors import HubError, HubUnavailable
+from orient.assistant.tui import psc_url
 from orient.assistant.tui.screens.base import OrientScreen
 
 
@@ -41,7 +42,8 @@ class PscSigninScreen(OrientScreen):
 
     def _show(self, status: str, url: str = "") -> None:
         self.query_one("#psc-status", Static).update(status)
-        self.query_one("#psc-url", Static).update(url)
+        self.query_one("#psc-url", Static).update(psc_url.shown(self.app, "", url, f"\n{psc_url.COPIED}")
+                                                  if url else "")
 
     @work(exclusive=True, group="psc")
     async def start(self) -> None:
