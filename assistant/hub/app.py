@@ -27,6 +27,7 @@ from orient.assistant.hub import (
     routes_admin,
     routes_dossiers,
     routes_feed,
+    routes_notify,
     routes_profile,
     routes_psc,
     routes_referrals,
@@ -161,9 +162,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub.notifier = PgNotifier(hub.db)
         hub.notifier.start()
         hub.poll_seconds = max(hub.poll_seconds, 2.0)  # NOTIFY wakes requests; polling is a backstop
+    if hub.mailer is not None:  # e-mail notifications (notify/worker.py)
+        hub.mailer.start()
     try:
         yield
     finally:
+        if hub.mailer is not None:
+            hub.mailer.stop()
         if hub.notifier is not None:
             hub.notifier.stop()
             hub.notifier = None
@@ -230,6 +235,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(routes_admin.router)
     app.include_router(routes_profile.router)
     app.include_router(routes_psc.router)
+    app.include_router(routes_notify.router)
     openapi.install(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(AccessLog)
