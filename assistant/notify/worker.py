@@ -24,7 +24,8 @@ import ssl
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
+from email.header import Header
+from email.mime.text import MIMEText
 from email.utils import formatdate
 from typing import Any
 
@@ -196,18 +197,19 @@ class Mailer:
             raise
         return smtp
 
-    def message(self, row: dict[str, Any]) -> EmailMessage:
-        msg = EmailMessage()
+    def message(self, row: dict[str, Any]) -> MIMEText:
+        # email.header.Header keeps the spaces of a long French subject (the default policy's
+        # refolding drops the one between two encoded words)
+        msg = MIMEText(row["body"], "plain", "utf-8")
         domain = self.settings.sender.rpartition("@")[2] or "orient.invalid"
         msg["From"] = self.settings.sender
         msg["To"] = row["address"]
-        msg["Subject"] = row["subject"]
+        msg["Subject"] = Header(row["subject"], "utf-8")
         msg["Date"] = formatdate(localtime=False, usegmt=True)
         # the same for every attempt of this row: a receiving side drops a second copy by it
         msg["Message-ID"] = f"<notify-{row['id']}@{domain}>"
         msg["Auto-Submitted"] = "auto-generated"
         msg["X-Orient-Notification"] = row["kind"]
-        msg.set_content(row["body"])
         return msg
 
     def _send(self, smtp: smtplib.SMTP, row: dict[str, Any]) -> None:
