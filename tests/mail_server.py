@@ -140,9 +140,10 @@ class _Handler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         gate = self.server.gate
         if gate is not None and not gate.is_set():
+            gate.set()  # this message is held; the next ones pass
             self.server.held.set()
+            # (aiosmtpd cancels this wait when the client's connection is lost)
             await asyncio.get_running_loop().run_in_executor(None, self.server.release.wait)
-            gate.set()  # one message held, the next ones pass
             return "451 4.3.0 Essayez plus tard"  # the client is gone by now: nothing accepted
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.server._add(Received(list(envelope.rcpt_tos), parsed))  # type: ignore[arg-type]
