@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
@@ -38,8 +38,9 @@ ADDRESS_FIELD = preferences.ADDRESS_FIELD
 
 class PreferencesIn(Strict):
     address: str | None = Field(None, max_length=320, description="absent: unchanged; empty: removed")
-    events: list[str] | None = Field(None, max_length=20, description="absent: unchanged; [] : none")
-    copy_secretary: bool | None = Field(None, description="a doctor: copies to the delegated secretaries")
+    events: list[Annotated[str, Field(max_length=40)]] | None = Field(
+        None, max_length=20, description="event kinds (see `available`); absent: unchanged; [] : none")
+    copy_secretary: bool | None = Field(None, strict=True, description="a doctor: copies to the delegated secretaries")
 
 
 class PreferencesOut(BaseModel):
