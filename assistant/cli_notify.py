@@ -87,6 +87,9 @@ def cmd_subject(args: argparse.Namespace) -> int:
         with Session(engine) as session:
             fallback = None
             if name == "unit":
+                from orient.assistant.store.directory import ensure_directory
+
+                ensure_directory(session)  # a new database: the shipped directory first
                 if session.get(UnitRow, args.unit_id) is None:
                     return _fail(name, f"unité inconnue « {args.unit_id} » (voir orient directory search).")
                 subject = f"unit:{args.unit_id}"

@@ -55,12 +55,13 @@ class Composer:
 
     def __call__(self, session: Session, event: ReferralEvent) -> list[Message]:
         out = []
+        read: dict[str, Any] = {}  # the dossier's answers, read once per event (not on self: threads)
         for subject, address, medical in self.recipients(session, event):
             if self.settings.is_mssante(address):
                 level = "full" if medical else "identity"
             else:
                 level = "minimal"
-            title, body = self.render(session, event, level, unit_side=subject.startswith("unit:"))
+            title, body = self.render(session, event, level, unit_side=subject.startswith("unit:"), read=read)
             out.append(Message(recipient=subject, address=address, level=level, subject=title, body=body))
         return out
 
@@ -106,13 +107,17 @@ class Composer:
         return out
 
     # -- what ------------------------------------------------------------------------------
-    def render(self, session: Session, event: ReferralEvent, level: str, unit_side: bool) -> tuple[str, str]:
+    def render(self, session: Session, event: ReferralEvent, level: str, unit_side: bool,
+               read: dict[str, Any] | None = None) -> tuple[str, str]:
         ref, kind = event.referral, event.kind
         sid = short_id(ref.id)
         lines = ["Bonjour,", "", WHAT_FR[kind], "", f"Demande : {sid}"]
         subject = f"Orient : {KIND_FR[kind]} ({sid})"
         if level != "minimal":
-            answers = dossiers.load(session, ref.dossier_id).answers
+            read = {} if read is None else read
+            if "answers" not in read:
+                read["answers"] = dossiers.load(session, ref.dossier_id).answers
+            answers: dict[str, Any] = read["answers"]
             patient = self._patient(answers, event.at)
             subject = f"Orient : {KIND_FR[kind]} ({sid}) – {patient}"
             lines.append(f"Patient : {patient}")
