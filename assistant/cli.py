@@ -125,9 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify = audit_sub.add_parser("verify", help="vérifier la chaîne d'empreintes du journal, ses points "
                                   "de contrôle et les réponses des dossiers signés")
     verify.add_argument("--db", help="base de données (URL SQLAlchemy ou fichier)")
-    from orient.assistant import cli_notify, cli_security
+    from orient.assistant import cli_notify, cli_security, cli_stats
 
     cli_security.add_commands(users_sub, audit_sub)
+    cli_stats.add_command(sub)
     cli_notify.add_commands(sub)
     return parser
 
@@ -449,6 +450,11 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_audit_verify(args)
     if args.command == "new":
         return cmd_new(args)
+    if args.command == "stats":
+        from orient.assistant import cli_stats
+
+        token = _hub_token(args, "orient stats") if args.hub else None
+        return cli_stats.run(args, token) if token or not args.hub else EXIT_USAGE
     return cmd_tui(args)
 
 

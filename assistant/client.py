@@ -282,8 +282,9 @@ class HubClient:
         return await self.call("GET", "/feed", params={"after": after, "wait": wait},
                                timeout=wait + 10)
 
-    async def stats(self) -> Any:
-        return await self.call("GET", "/stats")
+    async def stats(self, **filters: str) -> Any:
+        """GET /stats; filters: unit, from, to (months AAAA-MM)."""
+        return await self.call("GET", "/stats", params=filters or None)
 
     async def audit_verify(self) -> Any:
         return await self.call("GET", "/audit/verify")

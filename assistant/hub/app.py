@@ -32,6 +32,7 @@ from orient.assistant.hub import (
     routes_psc,
     routes_referrals,
     routes_security,
+    routes_stats,
 )
 from orient.assistant.hub.access import BadRequest, Conflict, Forbidden, Hub, json_error
 from orient.assistant.hub.auth import AuthError
@@ -235,6 +236,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(routes_admin.router)
     app.include_router(routes_profile.router)
     app.include_router(routes_psc.router)
+    app.include_router(routes_stats.router)
     app.include_router(routes_notify.router)
     openapi.install(app)
     app.add_middleware(BodyLimit)

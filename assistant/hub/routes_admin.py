@@ -1,9 +1,8 @@
-"""Accounts, delegations, statistics, audit export and the directory search."""
+"""Accounts, delegations, audit export and the directory search (statistics: routes_stats.py)."""
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,18 +18,15 @@ from orient.assistant.hub.access import (
     Conflict,
     Forbidden,
     hub_of,
-    owners_of,
     principal,
     require,
 )
 from orient.assistant.hub.auth import DEFAULT_TTL, Principal, issue_token, revoke_token, token_hash
 from orient.assistant.hub.openapi import CONFLICT
 from orient.assistant.store import audit
-from orient.assistant.store import referrals as store
 from orient.assistant.store.dossiers import NotFound
 from orient.assistant.store.tables import (
     AuditEntryRow,
-    ReferralRow,
     TokenRow,
     UserRow,
 )
@@ -160,38 +156,6 @@ def delegate(body: s.DelegationIn, request: Request,
         except accounts_admin.AccountError as exc:
             raise BadRequest(str(exc)) from None
     return {"id": delegation_id, "scopes": scopes, "until": until.isoformat()}
-
-
-@router.get("/stats", response_model=s.StatsOut, tags=["statistiques"])
-def stats(request: Request, who: Principal = Depends(principal)) -> s.StatsOut:
-    """Response times per unit and overall (median, p90), counts by status, overdue count; over
-    the caller's referrals (their units' for a unit, all for an admin)."""
-    hub = hub_of(request)
-    now = hub.now()
-    with hub.session() as session:
-        rows = [store.row_of(r)
-                for r in session.connection().execute(select(ReferralRow.__table__))]  # type: ignore[attr-defined]
-        if who.role == Role.RECEIVER:
-            rows = [r for r in rows if r.unit_id in who.unit_ids]
-        elif who.role != Role.ADMIN:
-            owners = set(owners_of(session, who, hub))
-            rows = [r for r in rows if r.owner_rpps in owners]
-    minutes: dict[str, list[float]] = {}
-    for r in rows:
-        sent, answered = store.aware(r.sent_at), store.aware(r.answered_at)
-        if sent and answered:
-            minutes.setdefault(r.unit_id, []).append((answered - sent).total_seconds() / 60)
-
-    def out(values: list[float]) -> s.ResponseTimeOut:
-        st = store.response_stats(values)
-        return s.ResponseTimeOut(count=st.count, median_minutes=st.median_minutes, p90_minutes=st.p90_minutes)
-
-    return s.StatsOut(
-        overall=out([m for ms in minutes.values() for m in ms]),
-        by_unit={unit: out(ms) for unit, ms in sorted(minutes.items())},
-        by_status=dict(Counter(r.status for r in rows)),
-        overdue=sum(1 for r in rows if store.overdue(r, now)),
-    )
 
 
 @router.get("/audit/export", tags=["audit"], response_class=StreamingResponse, responses={200: {

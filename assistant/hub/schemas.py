@@ -295,19 +295,6 @@ class FeedOut(BaseModel):
     last: int
 
 
-class ResponseTimeOut(BaseModel):
-    count: int
-    median_minutes: float | None
-    p90_minutes: float | None
-
-
-class StatsOut(BaseModel):
-    overall: ResponseTimeOut
-    by_unit: dict[str, ResponseTimeOut]
-    by_status: dict[str, int]
-    overdue: int
-
-
 class UserOut(BaseModel):
     id: str
     role: str

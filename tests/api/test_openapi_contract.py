@@ -15,7 +15,8 @@ revoke its own tokens).
 
 Where the hub refuses schema-valid data for a reason the schema cannot express, the operation
 lists 422 as an expected answer (CONFIG below): a feed cursor this caller was never given, search
-criteria read like typed answers (an unknown commune), an account or a delegation the rules
+criteria read like typed answers (an unknown commune), statistics filters (a month 2026-13, a
+period ending before it starts, a unit not in the directory or not the caller's), an account or a delegation the rules
 refuse (an RPPS with a wrong check digit, a past end date).
 """
 
@@ -42,7 +43,7 @@ SEED = 20261203
 EXAMPLES = 5
 # the file's content (FHIR, a letter) and the profile's values go through rules no schema expresses
 BUSINESS_422 = ["GET /feed", "GET /directory/search", "POST /users", "POST /delegations",
-                "POST /dossiers/import", "PUT /me/profile",
+                "POST /dossiers/import", "PUT /me/profile", "GET /stats",
                 # notification choices: an address read like the dossier's MSSanté field, events of
                 # the caller's side only, a copy to the secretaries only for a doctor
                 "PUT /me/notifications", "PUT /units/{unit_id}/notifications"]

@@ -3,7 +3,6 @@ a free-text diagnosis, against the shipped table (assistant/directory/data/icd10
 
 from __future__ import annotations
 
-import time
 from importlib import resources
 
 import pytest
@@ -234,26 +233,6 @@ def test_limit(icd: Icd10) -> None:
 )
 def test_empty_or_garbage_text_gives_nothing(icd: Icd10, text: str) -> None:
     assert icd.propose(text) == []
-
-
-def test_propose_is_fast(icd: Icd10) -> None:
-    icd.propose("chauffe")  # index built
-    texts = ["Insuffisance cardiaque gauche", "pneumopathie infectieuse", "AVC ischémique",
-             "décompensation BPCO", "maladie tumeur lésion traumatique fracture syndrome trouble",
-             "pzoeiruty qlskdjfab wxcvbnaze"]
-    for text in texts:
-        started = time.perf_counter()
-        for _ in range(5):
-            icd.propose(text)
-        assert (time.perf_counter() - started) / 5 < 0.02, text
-
-
-def test_load_is_fast() -> None:
-    fresh = Icd10()
-    started = time.perf_counter()
-    fresh.propose("insuffisance cardiaque")
-    # 0.5 s is the target; the margin absorbs a loaded test machine.
-    assert time.perf_counter() - started < 1.5
 
 
 def test_custom_source(tmp_path) -> None:

@@ -24,4 +24,5 @@ SCREENS: dict[str, tuple[str, str]] = {
     "referral": ("referral", "ReferralScreen"),
     "units": ("units", "UnitPickerScreen"),
     "psc_signin": ("psc_signin", "PscSigninScreen"),
+    "stats": ("stats", "StatsScreen"),
 }

@@ -7,6 +7,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from textual import work
+from textual.binding import Binding
 from textual.screen import Screen
 
 from orient.assistant.errors import HubError, HubUnavailable
@@ -41,6 +42,35 @@ class LiveTable(OrientScreen):
     TICK_SECONDS so that waiting times move on their own."""
 
     TICK_SECONDS = 60.0
+    # the dashboard's and the inbox's way to the statistics: F9, or « / » then a typed command
+    STATS_BINDINGS = [
+        Binding("f9", "statistics", "Statistiques", id="live.stats", tooltip="Délais de réponse, taux "
+                "d'acceptation, demandes en retard"),
+        Binding("slash", "typed_command", "Commande", id="live.command",
+                tooltip="Taper une commande : /stats, /accueil"),
+    ]
+    COMMANDS = ("/stats", "/accueil")
+
+    def action_statistics(self) -> None:
+        self.orient.open_screen("stats")
+
+    def action_typed_command(self) -> None:
+        from orient.assistant.tui.modals import TextModal
+
+        self.app.push_screen(TextModal("Commande : " + ", ".join(self.COMMANDS), "/stats"),
+                             self.run_typed_command)  # type: ignore[arg-type]
+
+    def run_typed_command(self, text: str | None) -> None:
+        if not text:
+            return
+        name = text.strip().lstrip("/").split(" ")[0].lower()
+        if name in ("stats", "statistiques"):
+            self.action_statistics()
+        elif name == "accueil":
+            self.app.pop_screen()
+        else:
+            self.notify(f"Commande inconnue « /{name} » : " + ", ".join(self.COMMANDS) + ".",
+                        severity="error")
 
     def on_mount(self) -> None:
         self.refresh_rows()

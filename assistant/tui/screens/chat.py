@@ -43,11 +43,13 @@ HELP = """**Aide**
 - **F10** dans le récapitulatif, ou `/lettre` : la lettre de liaison. **F10** sur la lettre, ou
   `/imprimer`, l'enregistre en HTML imprimable {where} ; ouvrez ce fichier dans un navigateur et
   imprimez-le (**Ctrl+P**).
+- `/stats` : statistiques de vos demandes (délais de réponse, acceptation, retards ; aussi **F9**
+  depuis le tableau de bord).
 - **Échap** ou `/accueil` : revenir à l'accueil (rien n'est perdu : chaque réponse est enregistrée)."""
 
 # the typed commands, each the twin of a key (F1 help lists them)
 COMMANDS = ("/aide", "/retour", "/modifier CHAMP", "/pourquoi", "/recap", "/unites", "/choisir N,N",
-            "/signer", "/lettre", "/imprimer", "/accueil")
+            "/signer", "/lettre", "/imprimer", "/stats", "/accueil")
 
 
 # the typed twin of each key that next_step.help_keys may list for the person's role
@@ -435,7 +437,8 @@ class ChatScreen(Screen[None]):
         name, _, argument = text[1:].partition(" ")
         name = name.strip().lower()
         simple = {"aide": self.action_help, "retour": self.action_back, "pourquoi": self.action_why,
-                  "recap": self.action_recap, "récap": self.action_recap, "accueil": self.action_home}
+                  "recap": self.action_recap, "récap": self.action_recap, "accueil": self.action_home,
+                  "stats": self.open_stats, "statistiques": self.open_stats}
         gated = {"unites": "proposals", "unités": "proposals", "signer": "sign"}
         if name in simple:
             simple[name]()
@@ -466,6 +469,9 @@ class ChatScreen(Screen[None]):
             return  # the typo stays in the field, to be corrected
         if name != "modifier":  # /modifier clears the field once the change is under way
             self.query_one("#answer", Input).value = ""
+
+    def open_stats(self) -> None:
+        self.orient.open_screen("stats")
 
     @work(exclusive=True, group="hub")
     async def choose_units(self, argument: str) -> None:

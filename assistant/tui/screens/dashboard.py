@@ -46,6 +46,7 @@ class DashboardScreen(LiveTable):
         Binding("escape", "app.pop_screen", "Accueil", id="dashboard.back", tooltip="Revenir à l'accueil"),
         Binding("f6", "answer_info", "Répondre", id="dashboard.info", tooltip="Répondre à une question de l'unité"),
         Binding("f3", "cancel_referral", "Annuler", id="dashboard.cancel", tooltip="Annuler la demande"),
+        *LiveTable.STATS_BINDINGS,
     ]
 
     def compose(self) -> ComposeResult:

@@ -21,6 +21,8 @@ class HomeScreen(OrientScreen):
         Binding("r", "resume", "Reprendre", id="home.resume", tooltip="Reprendre un dossier"),
         Binding("d", "dashboard", "Tableau de bord", id="home.dashboard", tooltip="Suivre les demandes"),
         Binding("i", "inbox", "Boîte de réception", id="home.inbox", tooltip="Demandes reçues par l'unité"),
+        Binding("s", "stats", "Statistiques", id="home.stats", show=False,
+                tooltip="Délais de réponse, taux d'acceptation, demandes en retard"),
         Binding("escape", "switch", "Changer d'utilisateur", id="home.switch", tooltip="Retour au choix"),
     ]
 
@@ -44,7 +46,8 @@ class HomeScreen(OrientScreen):
     def on_mount(self) -> None:
         menu = self.query_one("#menu", OptionList)
         if self.orient.role == "receiver":
-            menu.add_options([Option("i. Boîte de réception de l'unité", id="inbox")])
+            menu.add_options([Option("i. Boîte de réception de l'unité", id="inbox"),
+                              Option("s. Statistiques de l'unité", id="stats")])
         else:
             menu.add_options([
                 Option("n. Nouveau dossier", id="new"),
@@ -52,6 +55,7 @@ class HomeScreen(OrientScreen):
                        id="import_document"),
                 Option("r. Reprendre un dossier", id="resume"),
                 Option("d. Tableau de bord des demandes", id="dashboard"),
+                Option("s. Statistiques des demandes", id="stats"),
             ])
         menu.focus()
 
@@ -78,6 +82,9 @@ class HomeScreen(OrientScreen):
     def action_inbox(self) -> None:
         if self.orient.role == "receiver":
             self.orient.open_screen("inbox")
+
+    def action_stats(self) -> None:
+        self.orient.open_screen("stats")
 
     def action_switch(self) -> None:
         if self.orient.demo_users:  # embedded: the demo users (asks nothing of the hub)

@@ -56,7 +56,8 @@ def short(text: str, size: int) -> str:
 
 
 class InboxScreen(LiveTable):
-    BINDINGS = [Binding("escape", "app.pop_screen", "Accueil", id="inbox.back", tooltip="Revenir à l'accueil")]
+    BINDINGS = [Binding("escape", "app.pop_screen", "Accueil", id="inbox.back", tooltip="Revenir à l'accueil"),
+                *LiveTable.STATS_BINDINGS]
 
     def compose(self) -> ComposeResult:
         yield Header()
