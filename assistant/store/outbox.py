@@ -175,8 +175,9 @@ def claim(session: Session, row_id: str, now: datetime, lease: timedelta) -> dic
 
 
 def mark_sent(session: Session, row_id: str, now: datetime) -> None:
+    """Sent: the text (which may hold patient data) is not kept once the server has it."""
     session.connection().execute(update(OUTBOX).where(OUTBOX.c.id == row_id).values(
-        status="sent", sent_at=now, lease_until=None, last_error=None))
+        status="sent", sent_at=now, lease_until=None, last_error=None, subject="", body=""))
 
 
 def mark_retry(session: Session, row_id: str, next_at: datetime, error: str) -> None:

@@ -156,6 +156,7 @@ def test_units_doctor_and_secretaries_receive_what_happened_with_what_they_may_r
     assert len(mail.messages) == 13
     assert Counter(m.message["Message-ID"] for m in mail.messages).most_common(1)[0][1] == 1
     assert {row["status"] for row in rows(env)} == {"sent"}
+    assert {(row["subject"], row["body"]) for row in rows(env)} == {("", "")}  # not kept once sent
     env.audit_ok()
     assert dossier_id
 
