@@ -14,7 +14,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -356,3 +356,38 @@ def test_a_burst_across_a_mail_server_restart_is_delivered_exactly_once(
     with capsys.disabled():
         print(f"\nNOTIFY-FIGURES burst: messages={len(arrived)} distinct={len(ids)} duplicates=0 "
               f"delivered_before_stop={stopped_at} retried={retried} drain_after_restart={drained:.2f}s")
+
+
+def test_the_residual_window_a_crash_after_the_servers_250_resends_with_the_same_message_id(
+        sqlite_env: Env, mail: MailServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/notifications.md: a hub dying between the server's 250 and the commit of `sent` leaves
+    the row claimed; once its lease ends it is sent again, as the same message (same
+    Message-ID), which the receiving side can drop. The only duplicate the design allows."""
+    env = sqlite_env
+    r = make_roles(env)
+    mailer = mailer_for(env, mail, tmp_path)
+    set_unit(env, UNIT_A, "cardio-purpan@chu-toulouse.mssante.fr")
+    env.sent(r.owner, units=[UNIT_A])
+
+    class Died(BaseException):
+        """The process ends here (nothing after it runs)."""
+
+    def dies(self: Mailer, row: dict[str, object]) -> None:
+        raise Died
+
+    monkeypatch.setattr(Mailer, "_mark_sent", dies)
+    with pytest.raises(Died):
+        mailer.run_once()
+    monkeypatch.undo()
+    (first,) = mail.wait_for(1)
+    (row,) = rows(env)
+    assert row["status"] == "sending"
+    mailer.run_once()  # its lease still runs: nobody takes it
+    assert len(mail.messages) == 1
+    with env.engine.begin() as conn:  # the lease runs out
+        conn.execute(OUTBOX.update().values(lease_until=datetime(2000, 1, 1, tzinfo=UTC)))
+    mailer.run_once()
+    second = mail.wait_for(2)[1]
+    assert second.message["Message-ID"] == first.message["Message-ID"] == f"<notify-{row['id']}@hub.mssante.fr>"
+    assert second.text == first.text
+    assert [x["status"] for x in rows(env)] == ["sent"]
