@@ -530,13 +530,16 @@ def cmd_tui(args: argparse.Namespace, start: tuple[str, dict[str, object]] | Non
         app = OrientApp(client=HubClient(base_url=args.hub, token=token, outbox=default_outbox_path()),
                         start=start, open_browser=_browser_opener())
     else:
-        from orient.assistant.notify.settings import NotifySettingsError, load_settings
+        from orient.assistant.notify import configured
 
-        try:
-            load_settings()  # the embedded hub sends e-mail notifications when ORIENT_SMTP_* says so
-        except NotifySettingsError as exc:
-            sys.stderr.write(f"orient : {exc}\n")
-            return EXIT_USAGE
+        if configured():  # the embedded hub sends e-mail notifications: bad settings stop here
+            from orient.assistant.notify.settings import NotifySettingsError, load_settings
+
+            try:
+                load_settings()
+            except NotifySettingsError as exc:
+                sys.stderr.write(f"orient : {exc}\n")
+                return EXIT_USAGE
 
         def embedded():  # type: ignore[no-untyped-def]
             from orient.assistant.embedded import Embedded, default_outbox_path

@@ -40,10 +40,13 @@ class Embedded:
         with Session(self.engine) as session:
             accounts.ensure_demo_accounts(session)
         self.hub = Hub(self.engine, clock=clock)
-        from orient.assistant.notify.worker import mailer_from_env
+        from orient.assistant.notify import configured
 
         # e-mail notifications, when ORIENT_SMTP_* says so (never for the kiosk's synthetic patients)
-        self.hub.mailer = mailer_from_env(self.hub) if notify else None
+        if notify and configured():
+            from orient.assistant.notify.worker import mailer_from_env
+
+            self.hub.mailer = mailer_from_env(self.hub)
         if self.hub.mailer is not None:
             self.hub.mailer.start()
         self.app = create_app(self.hub)
