@@ -204,7 +204,7 @@ class Mailer:
         domain = self.settings.sender.rpartition("@")[2] or "orient.invalid"
         msg["From"] = self.settings.sender
         msg["To"] = row["address"]
-        msg["Subject"] = Header(row["subject"], "utf-8")
+        msg["Subject"] = Header(row["subject"], "utf-8")  # type: ignore[assignment]
         msg["Date"] = formatdate(localtime=False, usegmt=True)
         # the same for every attempt of this row: a receiving side drops a second copy by it
         msg["Message-ID"] = f"<notify-{row['id']}@{domain}>"
