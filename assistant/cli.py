@@ -120,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", help="Bundle FHIR (JSON) de HealthcareService, Location, Organization")
     imp.add_argument("--db", help="base de données (URL SQLAlchemy ou fichier)")
 
+    from orient.assistant.exporting import command as export_command
+
+    export_command.add_command(sub)
+
     audit = sub.add_parser("audit", help="journal d'audit")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser("verify", help="vérifier la chaîne d'empreintes du journal, ses points "
@@ -450,6 +454,10 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_audit_verify(args)
     if args.command == "new":
         return cmd_new(args)
+    if args.command == "export":
+        from orient.assistant.exporting import command as export_command
+
+        return export_command.run(args, _hub_token)
     if args.command == "stats":
         from orient.assistant import cli_stats
 

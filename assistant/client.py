@@ -128,6 +128,8 @@ class HubClient:
             raise HubError(response.status_code, str(detail), body)
         if response.headers.get("content-type", "").startswith("application/x-ndjson"):
             return response.text
+        if response.headers.get("content-type", "").startswith("application/fhir+json"):
+            return response.content  # a document, kept byte for byte
         return response.json()
 
     @property
@@ -261,6 +263,10 @@ class HubClient:
 
     async def answer_info(self, referral_id: str, text: str) -> Any:
         return await self.call("POST", f"/referrals/{referral_id}/answer-info", json={"text": text})
+
+    async def export_fhir(self, referral_id: str) -> bytes:
+        """The referral as a FHIR R4 Bundle (JSON bytes), for the hospital's software."""
+        return bytes(await self.call("GET", f"/referrals/{referral_id}/fhir"))
 
     async def inbox(self) -> Any:
         return await self.call("GET", "/inbox")

@@ -26,6 +26,7 @@ from orient.assistant.hub import (
     openapi,
     routes_admin,
     routes_dossiers,
+    routes_export,
     routes_feed,
     routes_notify,
     routes_profile,
@@ -231,6 +232,7 @@ def create_app(hub: Hub) -> FastAPI:
 
     app.include_router(routes_dossiers.router)
     app.include_router(routes_referrals.router)
+    app.include_router(routes_export.router)
     app.include_router(routes_feed.router)
     app.include_router(routes_security.router)
     app.include_router(routes_admin.router)

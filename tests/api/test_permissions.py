@@ -289,6 +289,9 @@ ROWS: list[Row] = [
         referral_in("sent", REQUESTERS, {"reason": "improved"})),
     Row("POST", "/referrals/{referral_id}/answer-info", expect(REQUESTERS, hidden=STRANGERS),
         referral_in("info_requested", REQUESTERS, {"text": "Créatininémie à 110 µmol/l hier."})),
+    # the FHIR export: the requester's side and the referral's unit, as each may read it
+    Row("GET", "/referrals/{referral_id}/fhir", expect(REQUESTERS + ("recv_unit",), hidden=STRANGERS + ("recv_other",)),
+        lambda w, c: {"path": {"referral_id": w.d1_refs[0]["id"]}}),
     # receiving side
     Row("GET", "/inbox", expect(RECEIVERS)),
     Row("POST", "/inbox/{referral_id}/open", expect(("recv_unit",), hidden=("recv_other",)),

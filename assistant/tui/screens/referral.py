@@ -37,6 +37,8 @@ class ReferralScreen(OrientScreen):
         Binding("f2", "accept", "Accepter", id="referral.accept", tooltip="Accepter l'admission"),
         Binding("f3", "refuse", "Refuser", id="referral.refuse", tooltip="Refuser avec un motif"),
         Binding("f4", "ask", "Demander une information", id="referral.ask", tooltip="Question au demandeur"),
+        Binding("f9", "export", "Exporter (FHIR)", id="referral.export",
+                tooltip="Fichier FHIR R4 pour le logiciel de l'hôpital"),
     ]
 
     def __init__(self, referral_id: str) -> None:
@@ -86,6 +88,33 @@ class ReferralScreen(OrientScreen):
 
     def action_ask(self) -> None:
         self.app.push_screen(TextModal("Question au médecin demandeur", "Votre question"), self.ask)  # type: ignore[arg-type]
+
+    @work(group="export", exclusive=True)
+    async def action_export(self) -> None:
+        """F9: the referral as a FHIR R4 Bundle in the letters' folder (the browser downloads it
+        in the kiosk), for the hospital's software."""
+        from orient.assistant.exporting.files import export_file_name, write_private
+
+        try:
+            data = await self.orient.client.export_fhir(self.referral_id)
+        except (HubError, HubUnavailable) as exc:
+            self.notify(self.problem(exc), severity="error")
+            return
+        path = self.orient.letter_folder / export_file_name(self.referral_id)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_private(path, data)
+        except OSError as exc:
+            self.notify(f"Export impossible : « {path} » ne peut pas être écrit ({exc.strerror}).",
+                        severity="error")
+            return
+        if self.orient.is_web:
+            self.app.deliver_binary(path.open("rb"), save_filename=path.name)  # type: ignore[attr-defined]
+            self.notify(f"Demande exportée et envoyée au navigateur ({path.name}) : importez ce fichier "
+                        "FHIR dans le logiciel de l'hôpital.", timeout=10)
+            return
+        self.notify(f"Demande exportée : {path} (Bundle FHIR R4, à importer dans le logiciel de "
+                    "l'hôpital).", timeout=10)
 
     @work(group="act")
     async def accept(self, value: tuple[datetime, str] | None) -> None:
