@@ -82,7 +82,7 @@ def _is_mssante(request: Request, address: str | None) -> bool:
         return bool(mailer.settings.is_mssante(address))
     from orient.assistant.notify.settings import SmtpSettings
 
-    return SmtpSettings().is_mssante(address)
+    return SmtpSettings.model_construct().is_mssante(address)  # the default list (.mssante.fr)
 
 
 def _out(request: Request, subject: str, row: NotifySubscriptionRow | None,
