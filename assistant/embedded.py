@@ -35,11 +35,20 @@ class Embedded:
 
     def __init__(self, db: str | os.PathLike[str] | None = None, *,
                  clock: Callable[[], datetime] = paris_now, outbox: Path | None = None,
-                 engine: DbEngine | None = None) -> None:
+                 engine: DbEngine | None = None, notify: bool = True) -> None:
         self.engine = engine if engine is not None else open_engine(db)
         with Session(self.engine) as session:
             accounts.ensure_demo_accounts(session)
         self.hub = Hub(self.engine, clock=clock)
+        from orient.assistant.notify import configured
+
+        # e-mail notifications, when ORIENT_SMTP_* says so (never for the kiosk's synthetic patients)
+        if notify and configured():
+            from orient.assistant.notify.worker import mailer_from_env
+
+            self.hub.mailer = mailer_from_env(self.hub)
+        if self.hub.mailer is not None:
+            self.hub.mailer.start()
         self.app = create_app(self.hub)
         self.outbox = outbox
 
@@ -82,4 +91,6 @@ class Embedded:
         self.hub.service.warm()
 
     def close(self) -> None:
+        if self.hub.mailer is not None:
+            self.hub.mailer.stop()
         close_engine(self.engine)

@@ -134,7 +134,7 @@ def close_engine(engine: Engine) -> None:
     engine.dispose()
 
 
-SCHEMA_HEAD = "0007_psc"  # the latest migration in migrations/versions (checked by a test)
+SCHEMA_HEAD = "0008_notify"  # the latest migration in migrations/versions (checked by a test)
 
 
 def schema_version(engine: Engine) -> str | None:
