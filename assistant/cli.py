@@ -10,6 +10,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from orient.assistant.cli_notify import NOTIFY_HELP
+
 if TYPE_CHECKING:
     from orient.assistant.directory.matching import Criteria
 
@@ -64,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser(
         "serve", help="lancer le hub HTTP (uvicorn)", formatter_class=FrenchRawDescriptionHelpFormatter,
-        epilog=PSC_HELP)
+        epilog=PSC_HELP + "\n" + NOTIFY_HELP)
     serve.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (127.0.0.1 par défaut)")
     serve.add_argument("--port", default="8000", help="port (8000 par défaut)")
     serve.add_argument("--db", help="base de données (URL SQLAlchemy ou fichier)")
@@ -128,10 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
     verify = audit_sub.add_parser("verify", help="vérifier la chaîne d'empreintes du journal, ses points "
                                   "de contrôle et les réponses des dossiers signés")
     verify.add_argument("--db", help="base de données (URL SQLAlchemy ou fichier)")
-    from orient.assistant import cli_security, cli_stats
+    from orient.assistant import cli_notify, cli_security, cli_stats
 
     cli_security.add_commands(users_sub, audit_sub)
     cli_stats.add_command(sub)
+    cli_notify.add_commands(sub)
     return parser
 
 
@@ -168,7 +171,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from orient.assistant import replay
     from orient.assistant.client import HubClient, HubError, HubUnavailable
     from orient.assistant.service import DossierService
-    from orient.assistant.store.db import DatabaseError, open_engine
+    from orient.assistant.store.db import DatabaseError, close_engine, open_engine
 
     try:
         scenario = replay.load_scenario(args.scenario)
@@ -214,7 +217,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
                 sys.stderr.write(f"orient replay : {exc}\n")
                 return EXIT_USAGE
             finally:
-                engine.dispose()
+                close_engine(engine)
     sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     if args.db or args.hub:
         sys.stderr.write(f"orient replay : dossier {report_id} (à poursuivre avec --dossier)\n")
@@ -239,6 +242,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from orient.assistant.store.keys import KEYS_VARIABLE
 
         os.environ[KEYS_VARIABLE] = str(Path(args.keys).expanduser().resolve())  # the workers' too
+    from orient.assistant.notify.settings import NotifySettingsError, load_settings
+
+    try:
+        load_settings()  # e-mail notifications: a bad setting stops here, with its name
+    except NotifySettingsError as exc:
+        sys.stderr.write(f"orient serve : {exc}\n")
+        return EXIT_USAGE
     try:
         open_engine(args.db).dispose()  # creates or upgrades the schema once, before the workers
     except DatabaseError as exc:
@@ -420,6 +430,10 @@ def main(argv: list[str] | None = None) -> int:
     from orient.assistant import cli_security
 
     done = cli_security.run(args)
+    if done is None:
+        from orient.assistant import cli_notify
+
+        done = cli_notify.run(args)
     if done is not None:
         return done
     if args.command == "replay":
@@ -535,6 +549,17 @@ def cmd_tui(args: argparse.Namespace, start: tuple[str, dict[str, object]] | Non
         app = OrientApp(client=HubClient(base_url=args.hub, token=token, outbox=default_outbox_path()),
                         start=start, open_browser=_browser_opener())
     else:
+        from orient.assistant.notify import configured
+
+        if configured():  # the embedded hub sends e-mail notifications: bad settings stop here
+            from orient.assistant.notify.settings import NotifySettingsError, load_settings
+
+            try:
+                load_settings()
+            except NotifySettingsError as exc:
+                sys.stderr.write(f"orient : {exc}\n")
+                return EXIT_USAGE
+
         def embedded():  # type: ignore[no-untyped-def]
             from orient.assistant.embedded import Embedded, default_outbox_path
 

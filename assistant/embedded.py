@@ -15,7 +15,7 @@ from orient.assistant import demo_accounts, demo_world
 from orient.assistant.client import HubClient
 from orient.assistant.hub.app import Hub, create_app
 from orient.assistant.service import paris_now
-from orient.assistant.store.db import default_db_path, open_engine
+from orient.assistant.store.db import close_engine, default_db_path, open_engine
 from orient.assistant.store.tokens import issue_token
 
 DEMO_ACCOUNTS = {
@@ -35,11 +35,20 @@ class Embedded:
 
     def __init__(self, db: str | os.PathLike[str] | None = None, *,
                  clock: Callable[[], datetime] = paris_now, outbox: Path | None = None,
-                 engine: DbEngine | None = None) -> None:
+                 engine: DbEngine | None = None, notify: bool = True) -> None:
         self.engine = engine if engine is not None else open_engine(db)
         with Session(self.engine) as session:
             demo_world.ensure_demo_accounts(session)
         self.hub = Hub(self.engine, clock=clock)
+        from orient.assistant.notify import configured
+
+        # e-mail notifications, when ORIENT_SMTP_* says so (never for the kiosk's synthetic patients)
+        if notify and configured():
+            from orient.assistant.notify.worker import mailer_from_env
+
+            self.hub.mailer = mailer_from_env(self.hub)
+        if self.hub.mailer is not None:
+            self.hub.mailer.start()
         self.app = create_app(self.hub)
         self.outbox = outbox
 
@@ -82,4 +91,6 @@ class Embedded:
         self.hub.service.warm()
 
     def close(self) -> None:
-        self.engine.dispose()
+        if self.hub.mailer is not None:
+            self.hub.mailer.stop()
+        close_engine(self.engine)

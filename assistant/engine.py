@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
+from orient.assistant import runs
 from orient.dialogs.base import Dialog, Split
 from orient.models.dossier import DossierState, Signature
 from orient.models.fields import (
@@ -98,6 +99,7 @@ class Question:
     confirm: tuple[ConfirmItem, ...] = ()
     prompt: str = ""  # the question's own wording, when it is not the field's
     about: FieldSpec | None = None  # the dossier field a question on the profile is about
+    run: tuple[Any, ...] = ()  # runs.RunItem: what an answer chained with « ; » would fill next
 
     @property
     def text(self) -> str:
@@ -227,7 +229,7 @@ class Engine:
                 return pending
         for spec in self.dialog.order(actor.role):
             if spec.applies(state.answers) and not state.has(spec.id):
-                return self._question(spec, state)
+                return replace(self._question(spec, state), run=runs.hint(self, state, actor, spec))
         return None
 
     def _pending_question(self, state: DossierState, actor: Actor) -> Question | None:
@@ -255,7 +257,8 @@ class Engine:
         for number, p in enumerate(ordered, 1):
             spec = self.dialog.field(p.field)
             current = spec.display(state.answers[p.field]) if p.field in state.answers else None
-            items.append(ConfirmItem(number, spec, p.value, spec.display(p.value), p.provenance, current))
+            shown = spec.display(p.value) if p.text.strip() else runs.SKIPPED_FR  # an empty part of a run
+            items.append(ConfirmItem(number, spec, p.value, shown, p.provenance, current))
         return tuple(items)
 
     def _question(self, spec: FieldSpec, state: DossierState, changing: bool = False) -> Question:
@@ -263,9 +266,9 @@ class Engine:
         title = ""
         if state.picks.get(spec.id):  # the candidates of the last refusal (an ambiguous commune)
             suggestions, title = state.picks[spec.id], PICKS_TITLE
-        elif spec.suggest is not None and self.lookups.icd10 is not None:
+        elif spec.suggest is not None:  # proposed from the answers (ICD-10 codes, a drug class...)
             suggestions = tuple(spec.suggest(self._context(state)))
-            title = ICD10_TITLE
+            title = spec.suggest_title or ICD10_TITLE
         elif spec.suggest_from and self.lookups.icd10 is not None:
             words = state.answers.get(spec.suggest_from) or ""
             suggestions = tuple(self.lookups.icd10.propose(words)) if words else ()
@@ -301,6 +304,9 @@ class Engine:
                 err = ReadError("", expected_text(spec, state.answers))
                 return self._refuse_input(state, spec, text, err)
             return self._apply(state, actor, spec, None, [], skipped=True)
+        if runs.is_run(question, text):  # answers chained with « ; »
+            return runs.answer_run(self, state, actor, question, text)
+        text = runs.picked(question, text)
         split = self.dialog.split_answer(spec.id, text)
         if split is not None:
             return self._answer_several(state, actor, spec, text, split)
@@ -571,6 +577,9 @@ class Engine:
                 out.refused.append(Refused(spec.id, p.text, f"« {spec.label} » : la question ne "
                                            "s'applique plus à ce dossier ; valeur écartée."))
                 out.events.append(Event("proposal_dropped", spec.id, detail=p.provenance.detail()))
+                continue
+            if not p.text.strip() and not spec.required(new.answers):  # an empty part of a run
+                runs.skip(new, out, spec)
                 continue
             try:  # read again: the answers may have changed since it was proposed
                 value, warnings = read_answer(spec, p.text, self._context(new.answers))

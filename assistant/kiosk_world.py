@@ -17,7 +17,7 @@ class KioskWorld:
 
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="orient-kiosk-"))
-        self.embedded = Embedded(self.folder / "kiosk.db", outbox=self.folder / "outbox.json")
+        self.embedded = Embedded(self.folder / "kiosk.db", outbox=self.folder / "outbox.json", notify=False)
         seed(self.embedded)
 
     def close(self) -> None:

@@ -197,6 +197,10 @@ async def replay_with_client(scenario: Scenario, client: HubClient,
                     break  # the empty answer of a field without inputs was refused: it is required
         if not accepted:
             break
+        # the parts of an answer chained with « ; » (or of a line of signs) their rule refused:
+        # their questions come back as usual
+        rejected += [{"field": r["field"], "input": r["text"], "message": r["message"]}
+                     for r in step.get("refused") or []]
         warnings += [_warning(w) for w in step["warnings"]]
         question = step["question"]
 

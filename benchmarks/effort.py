@@ -3,13 +3,22 @@
 allergy, vital signs) driven through the terminal assistant with Pilot, by keys as a person would,
 three ways:
 
-1. typed: every answer typed by hand, with the multi-field answers (a blood pressure `128/74`, a
-   SpO2 with its oxygen) and the numbered picks, when the product has them;
+1. typed: every answer typed by hand, with the blood pressure as `128/74`, the values the
+   assistant proposes picked by their number (the MSSanté address from the doctor's name, the
+   ICD-10 code, the anticoagulation from the treatments), and answers chained with « ; » at the
+   questions the case names, over the fields the hint under that question shows;
 2. profile + vital-signs line: the doctor's profile (callback phone, MSSanté) set on an earlier
-   dossier and confirmed with Enter, and the vital signs typed as one line;
+   dossier and confirmed with Enter, the vital signs typed as one line, chains as in 1;
 3. FHIR import: the same patient exported by the practice software (the synthetic Bundle shipped
    with Orient), imported from the home screen (f, 1, the file's path), its values confirmed with
    Enter; the profile as in 2; the rest typed as in 1.
+
+A doctor who reads the screen: a chain is typed only over the fields the hint under the question
+shows (the benchmark fails otherwise); a conditional field the hint shows « s'il y a lieu » gets a
+part only when the case answers it; a proposed value is typed as the number shown beside it (the
+benchmark fails when it is not proposed); the options of the lists are typed by their numbers,
+including inside a chain (the lists are fixed: a doctor who has made a few referrals knows them).
+Parts are separated by a bare « ; » (one key, as Enter would be).
 
 For each: prompts answered (every question shown and answered, Enter alone included, the
 confirmations and the import's path too), keystrokes (from the home screen's key to the last
@@ -19,8 +28,9 @@ reading per prompt. Choosing units, signing and sending are the same in the thre
 counted.
 
 What the product offers is detected, so that the benchmark runs on whatever main has: the
-multi-field answers (the dialog's `split_answer`), the profile (`/me/profile`), the import (the
-`import` screen). A way whose feature is missing is measured without it and says so.
+vital-signs line (the dialog's `split_answer`), the profile (`/me/profile`), the import (the
+`import` screen), the chained answers (the question's `run` hint). A way whose feature is missing
+is measured without it and says so.
 
 Usage: python benchmarks/effort.py [--json]
 """
@@ -64,19 +74,22 @@ class Effort:
 
 
 def features() -> dict[str, bool]:
+    from orient.assistant.engine import Question
     from orient.assistant.tui.screens import SCREENS
     from orient.dialogs.hnp import HNP
 
     split = getattr(HNP, "split_answer", None)
     multi = split is not None and split("medical.bp_systolic", "128/74") is not None
     line = multi and split("medical.bp_systolic", CASE["vitals_line"]["medical.bp_systolic"]) is not None
+    runs = "run" in getattr(Question, "__dataclass_fields__", {})
     try:
         from orient.assistant.client import HubClient
 
         profile = hasattr(HubClient, "set_profile")
     except ImportError:  # pragma: no cover
         profile = False
-    return {"multi_field": multi, "vitals_line": line, "profile": profile, "import": "import" in SCREENS}
+    return {"multi_field": multi, "vitals_line": line, "profile": profile, "import": "import" in SCREENS,
+            "runs": runs}
 
 
 def free_text_field(field_id: str) -> bool:
@@ -98,10 +111,11 @@ async def drive(way: str, folder: Path, have: dict[str, bool]) -> Effort:
 
     effort = Effort(way)
     answers = dict(CASE["typed"])
-    if have["multi_field"]:
-        answers.update(CASE["multi_field"])
-    else:
+    if not have["multi_field"]:
         effort.missing_features.append("réponses à plusieurs champs")
+    chain = dict(CASE["chain"][way]) if have["runs"] else {}
+    if not have["runs"]:
+        effort.missing_features.append("réponses enchaînées")
     use_profile = way != "typed"
     if way == "profile + vital-signs line":
         if have["vitals_line"]:
@@ -166,12 +180,22 @@ async def drive(way: str, folder: Path, have: dict[str, bool]) -> Effort:
             if q is None:
                 break
             field_id = q["field"]
-            text = answers.pop(field_id, "") if not field_id.startswith("dossier.") else ""
-            effort.asked.append(field_id)
+            parts = [(field_id, _answer(q, answers, way))] if not field_id.startswith("dossier.") else []
+            if field_id in chain:
+                shown = q.get("run") or []
+                wanted = chain.pop(field_id)
+                if len(shown) < wanted:
+                    raise SystemExit(f"{way}: the hint at {field_id} shows {len(shown)} fields, "
+                                     f"the case chains {wanted}")
+                for item in shown[:wanted]:
+                    if item["conditional"] and item["field"] not in answers:
+                        continue  # « s'il y a lieu »: not for this patient
+                    parts.append((item["field"], answers.pop(item["field"], "")))
+            text = ";".join(t for _, t in parts)
+            effort.asked.append(field_id + (f"+{len(parts) - 1}" if len(parts) > 1 else ""))
             effort.prompts += 1
             effort.keystrokes += len(text) + 1
-            if free_text_field(field_id):
-                effort.free_text += len(text)
+            effort.free_text += sum(len(t) for f, t in parts if free_text_field(f))
             version = screen.version
             await typed(text)
             error = str(screen.query_one("#error", Static).render())
@@ -181,6 +205,21 @@ async def drive(way: str, folder: Path, have: dict[str, bool]) -> Effort:
         effort.status = screen.status
     embedded.close()
     return effort
+
+
+def _answer(q: dict, answers: dict[str, str], way: str) -> str:
+    """What the doctor types at the question: the case's answer, or the number shown beside the
+    value the assistant proposes (for a list, the option's own number)."""
+    field_id = q["field"]
+    wanted = CASE["picks"].get(field_id)
+    if wanted is None:
+        return answers.pop(field_id, "")
+    codes = [code for code, _ in q.get("suggestions") or []]
+    if wanted not in codes:
+        raise SystemExit(f"{way}: « {wanted} » is not proposed at {field_id} (proposed: {codes})")
+    if q["type"] == "choice":
+        return str([code for code, _ in q["options"]].index(wanted) + 1)
+    return str(codes.index(wanted) + 1)
 
 
 def _key(char: str) -> str:

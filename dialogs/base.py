@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -43,6 +43,12 @@ class Dialog:
     split_answer: Callable[[str, str], Split | None] = lambda _f, _t: None
     # fields kept in the doctor's profile, offered on each new dossier
     profile_fields: tuple[str, ...] = ()
+    # answers chained with « ; » (assistant/runs.py): the questions where « ; » is literal text
+    # (no run starts there), the fields never filled by a run (asked on their own), and the short
+    # labels of the hint that lists what a run would fill next
+    free_text: tuple[str, ...] = ()
+    run_excluded: tuple[str, ...] = ()
+    short_labels: Mapping[str, str] = field(default_factory=dict)
     by_id: dict[str, FieldSpec] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from orient.dialogs import hnp_proposals, hnp_runs, hnp_vitals
 from orient.dialogs import hnp_rules as rules
-from orient.dialogs import hnp_vitals
 from orient.dialogs.base import Dialog
 from orient.models.fields import Answers, FieldSpec, FieldType, Fill, Req
 
@@ -97,7 +97,8 @@ FIELDS: tuple[FieldSpec, ...] = (
         "requester.mssante", "Messagerie sécurisée (MSSanté)", T.EMAIL, Req.O, S,
         "Quelle est l'adresse MSSanté du médecin ? (facultatif, Entrée pour passer)",
         "La messagerie sécurisée de santé permet d'échanger des documents médicaux en toute sécurité.",
-        rule=rules.mssante,
+        rule=rules.mssante, suggest=hnp_proposals.mssante,
+        suggest_title="Adresse proposée d'après votre nom (tapez 1 pour la reprendre ; vérifiez-la) :",
     ),
     # patient: Identité du patient
     FieldSpec(
@@ -315,6 +316,8 @@ FIELDS: tuple[FieldSpec, ...] = (
             ("antiplatelet", "Antiagrégant plaquettaire"),
             ("unknown", "Inconnu"),
         ),
+        suggest=hnp_proposals.anticoagulation,
+        suggest_title="Proposé d'après les traitements en cours (tapez son numéro pour le retenir) :",
     ),
     FieldSpec(
         "medical.allergies", "Allergies connues", T.TEXT, Req.L, D,
@@ -515,6 +518,9 @@ HNP = Dialog(
     revoked=rules.revoked,
     split_answer=hnp_vitals.split,
     profile_fields=("requester.callback_phone", "requester.mssante"),
+    free_text=hnp_runs.FREE_TEXT,
+    run_excluded=hnp_runs.EXCLUDED,
+    short_labels=hnp_runs.SHORT_LABELS,
 )
 
 

@@ -137,6 +137,7 @@ class FieldSpec:
     # the suggested codes themselves, from the answers so far (e.g. filtered by the patient's age
     # and sex); when absent, the words of `suggest_from` are proposed as they are
     suggest: Callable[[RuleContext], list[tuple[str, str]]] | None = None
+    suggest_title: str = ""  # what `suggest` proposes, in French (ICD-10 codes when empty)
     retract: tuple[str, ...] = ()  # a "non" removes these answers and this one: asked again
     blocks: bool = False  # a non-empty answer ends the questions (red flags)
     refusal_hint: str = ""

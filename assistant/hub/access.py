@@ -48,6 +48,7 @@ class Hub:
     tokens: TokenCache = field(default_factory=lambda: TokenCache())
     feed_cursors: Any = None  # hub.cursors.FeedCursors, made on the first feed request
     psc: Any = None  # hub.psc.PscClient when Pro Santé Connect is configured (routes_psc.py)
+    mailer: Any = None  # notify.worker.Mailer when e-mail notifications are configured (ORIENT_SMTP_*)
 
     def __post_init__(self) -> None:
         from orient.assistant.store.db import reader_engine

@@ -28,6 +28,7 @@ from orient.assistant.hub import (
     routes_dossiers,
     routes_export,
     routes_feed,
+    routes_notify,
     routes_profile,
     routes_psc,
     routes_referrals,
@@ -163,9 +164,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub.notifier = PgNotifier(hub.db)
         hub.notifier.start()
         hub.poll_seconds = max(hub.poll_seconds, 2.0)  # NOTIFY wakes requests; polling is a backstop
+    if hub.mailer is not None:  # e-mail notifications (notify/worker.py)
+        hub.mailer.start()
     try:
         yield
     finally:
+        if hub.mailer is not None:
+            hub.mailer.stop()
         if hub.notifier is not None:
             hub.notifier.stop()
             hub.notifier = None
@@ -234,6 +239,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(routes_profile.router)
     app.include_router(routes_psc.router)
     app.include_router(routes_stats.router)
+    app.include_router(routes_notify.router)
     openapi.install(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(AccessLog)

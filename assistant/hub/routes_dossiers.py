@@ -62,6 +62,8 @@ def question_out(hub: Hub, q: Question | None) -> s.QuestionOut | None:
             section_title=dialog.section_title(i.field.section),
             display=display(hub, i.field.id, i.value, i.display), source=i.source.source.value,
             origin=i.source.origin, current_display=i.current_display) for i in q.confirm],
+        run=[s.RunItemOut(field=i.field, label=i.label, section_title=i.section_title,
+                          conditional=i.conditional, text=i.text) for i in q.run],
     )
 
 

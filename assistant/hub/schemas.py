@@ -142,6 +142,16 @@ class ConfirmItemOut(BaseModel):
     current_display: str | None = None  # the answer it would replace
 
 
+class RunItemOut(BaseModel):
+    """A field an answer chained with « ; » would fill after the question's own."""
+
+    field: str
+    label: str  # short label
+    section_title: str = ""  # set on the first field of another section
+    conditional: bool = False  # filled only if its condition then holds ("s'il y a lieu")
+    text: str  # as the hint shows it
+
+
 class RefusedOut(BaseModel):
     field: str
     text: str
@@ -164,6 +174,7 @@ class QuestionOut(BaseModel):
     suggestions: list[tuple[str, str]] = []  # (code, label), picked by typing the number
     suggestions_title: str = ""  # what they are: "Codes proposés d'après l'hypothèse :"
     confirm: list[ConfirmItemOut] = []  # a confirmation question: the values, numbered
+    run: list[RunItemOut] = []  # what an answer chained with « ; » would fill next (the hint)
 
 
 class WarningOut(BaseModel):

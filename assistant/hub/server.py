@@ -24,6 +24,9 @@ def app_from_env() -> FastAPI:
     settings = load_settings()
     if settings.enabled:  # Pro Santé Connect (ORIENT_PSC_* or ORIENT_PSC_CONFIG, docs/psc.md)
         hub.psc = PscClient(settings)
+    from orient.assistant.notify.worker import mailer_from_env
+
+    hub.mailer = mailer_from_env(hub)  # e-mail notifications (ORIENT_SMTP_*), started by the app
     # what the first requests would otherwise load while people wait (the commune table, the
     # ICD-10 index, the directory's matching index): a server loads it before taking requests
     hub.service.warm()

@@ -13,6 +13,7 @@ from uuid import uuid4
 from sqlalchemy import Connection, bindparam, insert, select, text, update
 from sqlmodel import Session
 
+from orient.assistant.store import outbox
 from orient.assistant.store.tables import FeedEventRow, ReferralRow, SendRow
 from orient.models.lifecycle import (
     CANCELLATION_REASONS,
@@ -148,7 +149,10 @@ def create_referrals(
     )
     _notify(conn)
     record_send(session, key, dossier_id, [str(r["id"]) for r in rows], now)
-    return [ReferralRow.model_construct(**r) for r in rows]
+    created = [ReferralRow.model_construct(**r) for r in rows]
+    for ref in created:  # e-mail notifications, when on (store/outbox.py)
+        outbox.referral_event(session, "sent", ref, now)
+    return created
 
 
 def record_send(session: Session, key: str, dossier_id: str, ids: list[str], now: datetime) -> None:
@@ -190,6 +194,7 @@ def change(
     )
     updated = get(session, ref.id)
     assert updated is not None
+    outbox.referral_event(session, outbox.kind_of(ref.status, new.value), updated, now)
     return updated
 
 

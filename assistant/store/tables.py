@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import configure_mappers
 from sqlmodel import Field, SQLModel
 
@@ -270,6 +271,54 @@ class HubKeyRow(SQLModel, table=True):
 
     name: str = Field(primary_key=True)
     value: str  # hex
+
+
+class NotifySubscriptionRow(SQLModel, table=True):
+    """Who wants which e-mail notifications (notify/recipients.py): a unit ("unit:<id>", its
+    address set by an admin) or a person ("user:<id>")."""
+
+    __tablename__ = "notify_subscription"
+
+    subject: str = Field(primary_key=True)
+    address: str | None = None  # a doctor without one: the profile's MSSanté address
+    events: str | None = None  # comma-separated event kinds; None: every kind of the subject
+    copy_secretary: bool = False  # a doctor: the delegated secretaries get a copy
+    updated_at: datetime
+    updated_by: str
+
+
+class NotifyOutboxRow(SQLModel, table=True):
+    """One e-mail to send, written in the transaction of the event that causes it; at most one
+    per event and address (store/outbox.py, notify/worker.py)."""
+
+    __tablename__ = "notify_outbox"
+    __table_args__ = (UniqueConstraint("event_key", "address", name="uq_notify_outbox_event_address"),)
+
+    id: str = Field(primary_key=True)
+    event_key: str  # "<referral id>:<kind>:<version>"
+    kind: str
+    referral_id: str | None = Field(default=None, index=True)
+    recipient: str  # "unit:<id>" or "user:<id>"
+    address: str
+    level: str  # full, identity (no medical content) or minimal (no patient data)
+    subject: str
+    body: str
+    status: str = Field(index=True)  # pending, sending, sent, failed
+    attempts: int = 0
+    next_at: datetime = Field(index=True)
+    lease_until: datetime | None = None
+    last_error: str | None = None  # the SMTP answer or the connection error, never patient data
+    created_at: datetime
+    sent_at: datetime | None = None
+
+
+class NotifyOverdueRow(SQLModel, table=True):
+    """A referral noticed past its deadline (its overdue notifications are written once)."""
+
+    __tablename__ = "notify_overdue"
+
+    referral_id: str = Field(primary_key=True)
+    noticed_at: datetime
 
 
 # Mappers are configured now rather than on the first ORM instance or query: rows built with

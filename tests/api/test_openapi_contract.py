@@ -43,7 +43,10 @@ SEED = 20261203
 EXAMPLES = 5
 # the file's content (FHIR, a letter) and the profile's values go through rules no schema expresses
 BUSINESS_422 = ["GET /feed", "GET /directory/search", "POST /users", "POST /delegations",
-                "POST /dossiers/import", "PUT /me/profile", "GET /stats"]
+                "POST /dossiers/import", "PUT /me/profile", "GET /stats",
+                # notification choices: an address read like the dossier's MSSanté field, events of
+                # the caller's side only, a copy to the secretaries only for a doctor
+                "PUT /me/notifications", "PUT /units/{unit_id}/notifications"]
 # a list too long for the schema may also be a body over the hub's size limit: 413 is a refusal too
 LARGE_BODIES = ["POST /dossiers/{dossier_id}/proposals"]
 ROLES = ("owner", "other_doctor", "sec_deleg", "sec_medical", "sec_none", "recv_unit", "admin")

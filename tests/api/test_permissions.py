@@ -234,6 +234,20 @@ def accepted_referral(status: str) -> Prepare:
     return prepare
 
 
+def failed_notification(w: World, c: str) -> dict[str, Any]:
+    """A notification the mail server refused for good (store/outbox.py), for the admin to retry."""
+    from orient.assistant.store.tables import NotifyOutboxRow
+
+    now = w.env.clock()
+    row_id = str(uuid.uuid4())
+    with w.env.session() as session:
+        session.add(NotifyOutboxRow(id=row_id, event_key=f"x:sent:{row_id}", kind="sent", recipient="unit:x",
+                                    address="x@chu.mssante.fr", level="full", subject="s", body="b",
+                                    status="failed", attempts=1, next_at=now, created_at=now))
+        session.commit()
+    return {"path": {"notification_id": row_id}}
+
+
 ROWS: list[Row] = [
     # system
     Row("GET", "/health", PUBLIC_OK),
@@ -333,6 +347,15 @@ ROWS: list[Row] = [
         lambda w, c: {"json": {"signin_id": "x", "poll_secret": "y"}}),
     Row("GET", "/auth/psc/callback", {c: 404 for c in COLUMNS}),
     Row("POST", "/auth/logout", EVERY_USER, spare_session),
+    # e-mail notifications (tests/api/test_notify.py)
+    Row("GET", "/me/notifications", expect(FILLERS)),
+    Row("PUT", "/me/notifications", expect(FILLERS), lambda w, c: {"json": {"events": ["accepted"]}}),
+    Row("GET", "/units/{unit_id}/notifications", expect(("recv_unit", "admin")),
+        lambda w, c: {"path": {"unit_id": RECEIVER_UNITS[0]}}),
+    Row("PUT", "/units/{unit_id}/notifications", expect(("recv_unit", "admin")),
+        lambda w, c: {"path": {"unit_id": RECEIVER_UNITS[0]}, "json": {"events": ["sent", "cancelled"]}}),
+    Row("GET", "/admin/notifications", expect(("admin",))),
+    Row("POST", "/admin/notifications/{notification_id}/retry", expect(("admin",)), failed_notification),
 ]
 
 # Cells where the hub answers otherwise than the contract: (method, path, column) -> what it answers

@@ -25,4 +25,5 @@ SCREENS: dict[str, tuple[str, str]] = {
     "units": ("units", "UnitPickerScreen"),
     "psc_signin": ("psc_signin", "PscSigninScreen"),
     "stats": ("stats", "StatsScreen"),
+    "notify_settings": ("notify_settings", "NotifySettingsScreen"),
 }

@@ -36,7 +36,12 @@ HELP = """**Aide**
   aussi sélectionner une de vos réponses puis **Entrée**.
 - **F4** ou `/pourquoi` : pourquoi cette question est posée.
 - Les constantes peuvent se taper sur une ligne (`TA 128/74 FC 96 FR 24 SpO2 94 % AA T 38,5 poids 62`).
-  Les **valeurs à confirmer** (profil, import, constantes d'une ligne) sont listées et numérotées :
+- **Réponses enchaînées** : séparez par `;` la réponse à la question et celles des suivantes
+  (`Bertrand;Jeanne;;12/03/1938;F` ; une partie vide passe une question facultative). L'astuce
+  sous la question dit lesquelles, dans l'ordre ; pas aux questions de texte libre (motif,
+  antécédents, traitements...), où `;` reste du texte.
+  Les **valeurs à confirmer** (profil, import, constantes d'une ligne, réponses enchaînées) sont
+  listées et numérotées :
   **Entrée** les accepte toutes, un numéro (ou plusieurs : `1, 3`) les écarte pour les saisir
   vous-même, `non` les écarte toutes.
 {keys}{commands}
@@ -90,6 +95,14 @@ def confirm_text(q: dict[str, Any]) -> str:
     lines.append("Entrée : tout accepter · un numéro (ou plusieurs : 1, 3) : corriger ces valeurs "
                  "vous-même · « non » : tout écarter.")
     return "\n".join(lines)
+
+
+def run_hint(q: dict[str, Any] | None) -> str:
+    """Under a question, what answers chained with « ; » would fill after it."""
+    items = (q or {}).get("run") or []
+    if not items:
+        return ""
+    return "Astuce : enchaînez avec « ; » : " + " ; ".join(i["text"] for i in items)
 
 
 class Bubble(Static):
@@ -320,6 +333,8 @@ class ChatScreen(Screen[None]):
         self.show_choices(self.question)
         if self.question is not None:
             self.say(self.question_text(self.question))
+            if hint := run_hint(self.question):
+                self.say(hint, "hint")
             return
         if step.get("blocked_reason"):
             self.say(step["blocked_reason"], "danger")
@@ -365,7 +380,12 @@ class ChatScreen(Screen[None]):
             return confirm_text(q)
         # the options are in the list under the transcript (numbered the same), not repeated here
         lines = [("(modification) " if q.get("changing") else "") + q["question"]]
-        if q.get("suggestions"):
+        if q.get("suggestions") and q["type"] == "choice":  # an option proposed: its own number
+            numbers = {code: (i, label) for i, (code, label) in enumerate(q["options"], 1)}
+            lines.append(q.get("suggestions_title") or "Proposé :")
+            lines += [f"  {numbers[code][0]}. {numbers[code][1]} ({why})"
+                      for code, why in q["suggestions"] if code in numbers]
+        elif q.get("suggestions"):
             lines.append(q.get("suggestions_title") or "Codes proposés d'après l'hypothèse :")
             lines += [f"  {i}. {cls.suggestion_text(code, label)}"
                       for i, (code, label) in enumerate(q["suggestions"], 1)]
@@ -390,7 +410,9 @@ class ChatScreen(Screen[None]):
         elif q["type"] == "choice":
             single.add_options([Option(f"{i}. {label}", id=str(i)) for i, (_, label) in enumerate(q["options"], 1)])
             single.display = True
-            single.highlighted = 0
+            codes = [code for code, _ in q["options"]]
+            proposed = [codes.index(c) for c, _ in q.get("suggestions") or [] if c in codes]
+            single.highlighted = proposed[0] if proposed else 0  # shown, never chosen without a key
         elif q["type"] == "multi":
             multi.add_options([(f"{i}. {label}", str(i)) for i, (_, label) in enumerate(q["options"], 1)])
             multi.display = True

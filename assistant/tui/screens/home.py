@@ -23,6 +23,8 @@ class HomeScreen(OrientScreen):
         Binding("i", "inbox", "Boîte de réception", id="home.inbox", tooltip="Demandes reçues par l'unité"),
         Binding("s", "stats", "Statistiques", id="home.stats", show=False,
                 tooltip="Délais de réponse, taux d'acceptation, demandes en retard"),
+        Binding("p", "notify_settings", "Notifications", id="home.notify", show=False,
+                tooltip="Adresse et messages reçus par courriel"),
         Binding("escape", "switch", "Changer d'utilisateur", id="home.switch", tooltip="Retour au choix"),
     ]
 
@@ -31,7 +33,7 @@ class HomeScreen(OrientScreen):
         others no inbox)."""
         if action == "inbox":
             return self.orient.role == "receiver"
-        if action in ("new", "import_document", "resume", "dashboard"):
+        if action in ("new", "import_document", "resume", "dashboard", "notify_settings"):
             return self.orient.role != "receiver"
         if action == "switch":  # demo users, or a Pro Santé Connect session to sign out of
             return self.orient.demo_users or self.orient.psc_session
@@ -58,6 +60,7 @@ class HomeScreen(OrientScreen):
                 Option("r. Reprendre un dossier", id="resume"),
                 Option("d. Tableau de bord des demandes", id="dashboard"),
                 Option("s. Statistiques des demandes", id="stats"),
+                Option("p. Notifications par courriel", id="notify_settings"),
             ])
         menu.focus()
 
@@ -84,6 +87,10 @@ class HomeScreen(OrientScreen):
     def action_inbox(self) -> None:
         if self.orient.role == "receiver":
             self.orient.open_screen("inbox")
+
+    def action_notify_settings(self) -> None:
+        if self.orient.role != "receiver":
+            self.orient.open_screen("notify_settings")
 
     def action_stats(self) -> None:
         self.orient.open_screen("stats")
