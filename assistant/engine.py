@@ -546,8 +546,8 @@ class Engine:
             dropped = {i.number for i in items}
         else:
             parts = [x for x in said.replace(";", ",").replace(" ", ",").split(",") if x]
-            numbers = [int(x) for x in parts if x.isdigit()]
-            bad = [x for x in parts if not x.isdigit() or not 1 <= int(x) <= len(items)]
+            numbers = [int(x) for x in parts if x.isdecimal()]
+            bad = [x for x in parts if not x.isdecimal() or not 1 <= int(x) <= len(items)]
             if bad or not numbers:
                 shown = " ".join(text.split())
                 shown = shown if len(shown) <= 60 else shown[:57] + "…"

@@ -114,7 +114,7 @@ def picked(question: Question, text: str) -> str:
     spec = question.field
     if question.suggestions and spec.suggest_title and question.suggestions_title == spec.suggest_title \
             and spec.type not in (FieldType.CHOICE, FieldType.MULTI) \
-            and typed.isdigit() and 1 <= int(typed) <= len(question.suggestions):
+            and typed.isdecimal() and 1 <= int(typed) <= len(question.suggestions):
         return question.suggestions[int(typed) - 1][0]
     return text
 

@@ -56,7 +56,7 @@ def numbered(picks: tuple[tuple[str, str], ...]) -> str:
 def _picked(value: str, ctx: RuleContext, what: str, expected: str) -> str | None:
     """The code of the candidate whose number was typed (offered at the last refusal)."""
     typed = value.strip().rstrip(".")
-    if not ctx.picks or not typed.isdigit() or len(typed) > 3:
+    if not ctx.picks or not typed.isdecimal() or len(typed) > 3:
         return None
     number = int(typed)
     if not 1 <= number <= len(ctx.picks):
@@ -327,7 +327,7 @@ def diagnosis_code(value: str, ctx: RuleContext) -> tuple[Any, list[Warning]]:
     condition can be coded a while after birth, and the doctor, who knows the patient, decides;
     the warning stays with the dossier for the ward to see."""
     expected = "un code CIM-10 (par exemple I50.0 ou I500), ou le numéro d'un code proposé"
-    if value.isdigit() and len(value) <= 2 and ctx.icd10 is not None:
+    if value.isdecimal() and len(value) <= 2 and ctx.icd10 is not None:
         proposed = diagnosis_suggestions(ctx)
         if not 1 <= int(value) <= len(proposed):
             raise ReadError(f"il n'y a pas de code proposé n° {value}", expected)

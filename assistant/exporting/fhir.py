@@ -57,20 +57,8 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from importlib import import_module
 from typing import Any
-
-from fhir.resources.R4B.allergyintolerance import AllergyIntolerance
-from fhir.resources.R4B.bundle import Bundle
-from fhir.resources.R4B.condition import Condition
-from fhir.resources.R4B.flag import Flag
-from fhir.resources.R4B.healthcareservice import HealthcareService
-from fhir.resources.R4B.medicationstatement import MedicationStatement
-from fhir.resources.R4B.observation import Observation
-from fhir.resources.R4B.organization import Organization
-from fhir.resources.R4B.patient import Patient
-from fhir.resources.R4B.practitioner import Practitioner
-from fhir.resources.R4B.relatedperson import RelatedPerson
-from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from orient.dialogs.hnp import HNP, SPECIALTIES
 from orient.dialogs.hnp_vitals import AMBIENT_AIR, flow_of
@@ -141,12 +129,20 @@ _MAPPED = {
     "medical.bp_diastolic", "medical.heart_rate", "medical.spo2", "medical.spo2_confirmed",
     "medical.temperature", "medical.resp_rate", "medical.oxygen", "medical.weight",
 }
-_RESOURCES: dict[str, Any] = {
-    "ServiceRequest": ServiceRequest, "Practitioner": Practitioner, "Patient": Patient,
-    "RelatedPerson": RelatedPerson, "Condition": Condition, "Observation": Observation,
-    "MedicationStatement": MedicationStatement, "AllergyIntolerance": AllergyIntolerance, "Flag": Flag,
-    "Organization": Organization, "HealthcareService": HealthcareService,
-}
+# the resource types a Bundle may hold; their fhir.resources models are imported on the first export
+# (importing them costs about 0.2 s that the hub's start, and so the first question, would pay)
+_RESOURCES = frozenset({
+    "ServiceRequest", "Practitioner", "Patient", "RelatedPerson", "Condition", "Observation",
+    "MedicationStatement", "AllergyIntolerance", "Flag", "Organization", "HealthcareService",
+    "Bundle",
+})
+
+
+def _model(resource_type: str) -> Any:
+    """The fhir.resources (R4B) model of a resource type of `_RESOURCES`."""
+    if resource_type not in _RESOURCES:
+        raise KeyError(resource_type)
+    return getattr(import_module(f"fhir.resources.R4B.{resource_type.lower()}"), resource_type)
 
 
 @dataclass(frozen=True)
@@ -194,7 +190,7 @@ class _Builder:
 
     def add(self, name: str, resource: dict[str, Any]) -> dict[str, str]:
         """Validate one resource with fhir.resources and keep it; returns a reference to it."""
-        cls = _RESOURCES[resource["resourceType"]]
+        cls = _model(resource["resourceType"])
         url = self.url(name)
         resource = {"resourceType": resource["resourceType"], "id": url.rsplit(":", 1)[1],
                     **{k: v for k, v in resource.items() if k != "resourceType"}}
@@ -641,7 +637,7 @@ def referral_bundle(facts: ReferralFacts, answers: Mapping[str, Any], *, unit: E
         "timestamp": _instant(now or datetime.now(PARIS)),
         "entry": [{"fullUrl": url, "resource": res} for url, res in entries],
     }
-    checked = Bundle.model_validate(bundle)
+    checked = _model("Bundle").model_validate(bundle)
     return dict(json.loads(checked.model_dump_json()))
 
 

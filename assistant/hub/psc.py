@@ -14,18 +14,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 from uuid import uuid4
 
 import httpx
-from authlib.oauth2.rfc7636 import create_s256_code_challenge
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 from sqlmodel import Session, select
 
 from orient.assistant.hub.psc_settings import PscSettings
+
+if TYPE_CHECKING:  # authlib and joserfc load with the first sign-in, not with the hub (0.2 s)
+    from joserfc.jwk import KeySet
 from orient.assistant.store.tables import PscSigninRow, UserRow
 
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256"]
@@ -108,6 +107,8 @@ class PscClient:
         return self._metadata
 
     def authorization_url(self, *, state: str, nonce: str, verifier: str, fresh: bool = False) -> str:
+        from authlib.oauth2.rfc7636 import create_s256_code_challenge
+
         params = {
             "response_type": "code", "client_id": self.settings.client_id,
             "redirect_uri": self.settings.redirect_url, "scope": self.settings.scope,
@@ -140,6 +141,9 @@ class PscClient:
         return body
 
     def _keyset(self, refresh: bool = False) -> KeySet:
+        from joserfc.errors import JoseError
+        from joserfc.jwk import KeySet
+
         if self._keys is None or (refresh and time.monotonic() - self._keys_at > 30):
             try:
                 with self.http() as client:
@@ -153,6 +157,9 @@ class PscClient:
         return self._keys
 
     def _decode(self, token: str) -> dict[str, Any]:
+        from joserfc import jwt
+        from joserfc.errors import JoseError
+
         bad = PscRefused("signature", "Connexion refusée : la signature du jeton d'identité de "
                          "Pro Santé Connect n'est pas valide.")
         for refresh in (False, True):  # a key unknown at first: the provider may have rotated them

@@ -42,6 +42,20 @@ def _private_file(folder: Path, token: str, mode: int = 0o600) -> Path:
     return path
 
 
+def _command_line_once_started(proc: subprocess.Popen[str]) -> bytes:
+    """The process's command line as `ps` shows it, read once the new program runs: right after
+    the fork, /proc/PID/cmdline is still the parent's, or empty while the exec is under way."""
+    seen = b""
+    while proc.poll() is None:
+        try:
+            seen = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+        except OSError:
+            break
+        if b"replay" in seen:
+            return seen
+    raise AssertionError(f"the replay ended before its command line could be read: {seen!r}")
+
+
 def test_token_from_the_environment_and_never_in_the_process_list(hub: tuple[Server, str]) -> None:
     """While the replay runs, its command line (what `ps` shows every user) holds no token."""
     server, token = hub
@@ -49,7 +63,7 @@ def test_token_from_the_environment_and_never_in_the_process_list(hub: tuple[Ser
     proc = subprocess.Popen([*command(), "replay", str(SCENARIO), "--hub", server.url],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
     try:
-        cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+        cmdline = _command_line_once_started(proc)
     finally:
         out, err = proc.communicate(timeout=120)
     assert token.encode() not in cmdline and b"--hub" in cmdline

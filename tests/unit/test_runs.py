@@ -254,3 +254,13 @@ def test_no_run_while_values_wait_for_a_confirmation(engine: Engine) -> None:
     assert q is not None and q.id == "patient.birth_name" and q.run == ()
     again = engine.answer(dropped.state, DOCTOR, "Dupont;Paul")
     assert not again.ok  # read as a name, not as a run
+
+
+@pytest.mark.parametrize("typed", ["²", "¹", "1²", "³;2"])
+def test_digits_that_are_not_numbers_are_refused_at_a_proposed_value(engine: Engine, typed: str) -> None:
+    """Superscripts are Unicode digits but not numbers: a refusal naming the field, not a crash
+    (found by the engine's property test)."""
+    state = at(engine, "requester.mssante")
+    out = engine.answer(state, DOCTOR, typed)
+    assert not out.ok and "MSSanté" in (out.message or "")
+    assert "requester.mssante" not in out.state.answers
