@@ -9,6 +9,7 @@ hub's thread in the burst test."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -280,8 +281,10 @@ def test_a_refused_message_is_shown_to_the_admin_audited_without_patient_data_an
         assert env.call("GET", "/admin/notifications", who).status_code == 403
     export = env.ok("GET", "/audit/export", env.admin)
     assert "notification_failed" in export and failed["id"] in export
+    # digests (keyed hashes, chain hashes: 32 hex characters or more) may hold any 4 digits by chance
+    readable = re.sub(r"[0-9a-f]{32,}", "<digest>", export)
     for secret in PATIENT_DATA[:4]:
-        assert secret not in export
+        assert secret not in readable
     # the admin's command line shows it too
     db = env.url.removeprefix("sqlite:///")
     shown = subprocess.run([sys.executable, "-m", "orient.assistant.cli", "notify", "list", "--status", "failed",
