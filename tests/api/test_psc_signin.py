@@ -12,7 +12,6 @@ import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -20,13 +19,11 @@ from api_helpers import Env, User, detail_of, looks_french, luhn_rpps
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from oidc_provider_mock import run_server_in_thread
+from psc_helpers import browser, callback, poll, register, settings
 from sqlmodel import select
 
 from orient.assistant.hub.psc import PscClient
-from orient.assistant.hub.psc_settings import PscSettings
 from orient.assistant.store.tables import AuditEntryRow, PscSigninRow, TokenRow, UserRow
-
-CALLBACK = "http://hub.test/auth/psc/callback"
 
 
 @pytest.fixture(scope="module")
@@ -38,15 +35,9 @@ def provider() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def env(module_sqlite_url: str, provider: str) -> Iterator[Env]:
     world = Env(module_sqlite_url)
-    world.hub.psc = PscClient(_settings(provider))
+    world.hub.psc = PscClient(settings(provider))
     yield world
     world.close()
-
-
-def _settings(provider: str, **extra: Any) -> PscSettings:
-    return PscSettings(issuer=provider, discovery_url=f"{provider}/.well-known/openid-configuration",
-                       client_id="orient-hub", client_secret="secret-de-test", redirect_url=CALLBACK,
-                       **extra)
 
 
 def psc_claims(national_id: str, given: str, family: str, profession: str = "10") -> dict[str, Any]:
@@ -60,10 +51,6 @@ def psc_claims(national_id: str, given: str, family: str, profession: str = "10"
     }
 
 
-def register(provider: str, sub: str, claims: dict[str, Any]) -> None:
-    httpx.put(f"{provider}/users/{sub}", json=claims).raise_for_status()
-
-
 def start(env: Env) -> dict[str, Any]:
     started = env.ok("POST", "/auth/psc/start", json={})
     query = dict(httpx.URL(started["url"]).params)
@@ -71,30 +58,6 @@ def start(env: Env) -> dict[str, Any]:
     assert query["code_challenge_method"] == "S256" and query["state"] and query["nonce"]
     assert "code_verifier" not in query
     return started
-
-
-def browser(url: str, sub: str | None, *, deny: bool = False) -> str:
-    """The person's browser on the provider's pages: picks `sub` (or denies); returns the hub
-    callback URL the provider redirects to."""
-    with httpx.Client() as client:
-        page = client.get(url)
-        assert page.status_code == 200, page.text
-        form = {"action": "deny"} if deny else {"sub": sub}
-        answer = client.post(url, data=form)
-        assert answer.status_code == 302, answer.text
-        location = answer.headers["location"]
-        assert location.startswith(CALLBACK)
-        return location
-
-
-def callback(env: Env, location: str) -> httpx.Response:
-    parts = urlsplit(location)
-    return env.call("GET", f"{parts.path}?{parts.query}")
-
-
-def poll(env: Env, started: dict[str, Any]) -> dict[str, Any]:
-    return env.ok("POST", "/auth/psc/poll", json={"signin_id": started["signin_id"],
-                                                   "poll_secret": started["poll_secret"]})
 
 
 def sign_in(env: Env, sub: str) -> tuple[httpx.Response, dict[str, Any]]:
@@ -213,7 +176,7 @@ def test_an_admitted_profession_creates_the_account_with_the_claims_names(env: E
     sub = f"psc-{uuid.uuid4().hex[:8]}"
     register(provider, sub, psc_claims("8" + rpps, "Hélène", "Rousseau"))
     saved = env.hub.psc
-    env.hub.psc = PscClient(_settings(provider, admit_unknown=True, allowed_professions="10"))
+    env.hub.psc = PscClient(settings(provider, admit_unknown=True, allowed_professions="10"))
     try:
         _, done = sign_in(env, sub)
     finally:
@@ -330,7 +293,7 @@ def test_a_bad_id_token_is_refused_and_nothing_is_created(env: Env, provider: st
     register(provider, sub, psc_claims("8" + (doctor.rpps or ""), "Julie", "Garnier"))
     key = RSAKey.generate_key(2048, parameters={"kid": "seconde-cle"})
     saved = env.hub.psc
-    env.hub.psc = PscClient(_settings(provider), http=lambda: httpx.Client(transport=Tamper(key, claims)))
+    env.hub.psc = PscClient(settings(provider), http=lambda: httpx.Client(transport=Tamper(key, claims)))
     before = counts(env)
     try:
         page, done = sign_in(env, sub)
