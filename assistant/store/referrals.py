@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import statistics
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -336,26 +335,6 @@ def of_owner(session: Session, owner_rpps: str) -> list[ReferralRow]:
         .order_by(REFERRAL.c.sent_at.desc())
     )
     return [row_of(r) for r in rows]
-
-
-@dataclass(frozen=True)
-class ResponseStats:
-    count: int
-    median_minutes: float | None
-    p90_minutes: float | None
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
-
-
-def response_stats(minutes: list[float]) -> ResponseStats:
-    if not minutes:
-        return ResponseStats(0, None, None)
-    return ResponseStats(len(minutes), statistics.median(minutes), _percentile(minutes, 0.9))
 
 
 def response_minutes_by_unit(session: Session) -> dict[str, list[float]]:
